@@ -1,0 +1,100 @@
+"""pytest hooks for the nbval run over notebooks/.
+
+nbval executes every notebook once. Here we collect the outputs it saw and store
+each fully passing notebook in the book's jupyter-cache (the ``execute.cache``
+path of ``_config.yml``). The book build runs with ``execute_notebooks: cache``,
+finds them there, and does not execute them a second time.
+
+We also time each notebook and fail the session when one exceeds the ``ci``
+budget (``MMFUSE_NOTEBOOK_BUDGET`` seconds, default 90).
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import time
+from collections import defaultdict
+
+import pytest
+
+ROOT = pathlib.Path(__file__).parent
+_started: dict[str, float] = {}
+_finished: dict[str, float] = {}
+_failed: set[str] = set()
+_outputs: dict[str, dict[int, list]] = defaultdict(dict)
+
+
+def _notebook_of(item) -> str | None:
+    path = str(getattr(item, "path", getattr(item, "fspath", "")))
+    return path if path.endswith(".ipynb") else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    nb = _notebook_of(item)
+    if nb:
+        _started.setdefault(nb, time.perf_counter())
+    yield
+    if nb:
+        _finished[nb] = time.perf_counter()
+        outs = getattr(item, "test_outputs", None)
+        if outs is not None:
+            _outputs[nb][item.cell_num] = list(outs)
+
+
+def pytest_runtest_logreport(report):
+    if report.failed and report.nodeid.split("::")[0].endswith(".ipynb"):
+        _failed.add(str(ROOT / report.nodeid.split("::")[0]))
+
+
+def _cache_path() -> pathlib.Path:
+    import yaml
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return ROOT / cfg.get("execute", {}).get("cache", "_build/.jupyter_cache")
+
+
+def _store(nb_path: str, seconds: float) -> None:
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    nb = nbformat.read(nb_path, as_version=4)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    outputs = _outputs[nb_path]
+    for num, cell in enumerate(code_cells):
+        cell.outputs = [nbformat.from_dict({k: v for k, v in o.items()}) for o in outputs.get(num, [])]
+        for o in cell.outputs:
+            if o.get("output_type") == "execute_result":
+                o.setdefault("execution_count", num + 1)
+                o.setdefault("metadata", {})
+            elif o.get("output_type") == "display_data":
+                o.setdefault("metadata", {})
+        cell.execution_count = num + 1
+    cache = get_cache(str(_cache_path()))
+    cache.cache_notebook_bundle(CacheBundleIn(nb, str(pathlib.Path(nb_path).resolve()),
+                                              data={"execution_seconds": seconds}),
+                                check_validity=False, overwrite=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _started:
+        return
+    budget = float(os.environ.get("MMFUSE_NOTEBOOK_BUDGET", "90"))
+    profile = os.environ.get("MMFUSE_PROFILE", "")
+    lines, over = [], []
+    for nb in sorted(_started):
+        seconds = _finished.get(nb, _started[nb]) - _started[nb]
+        status = "FAILED" if nb in _failed else "ok"
+        lines.append(f"  {pathlib.Path(nb).name:40s} {seconds:6.1f} s  {status}")
+        if nb not in _failed:
+            _store(nb, seconds)
+        if profile == "ci" and seconds > budget:
+            over.append(pathlib.Path(nb).name)
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    write = tr.write_line if tr else print
+    write(f"notebook timings (profile={profile or 'default'}; passing notebooks cached for the book):")
+    for line in lines:
+        write(line)
+    if over:
+        write(f"over the {budget:.0f} s ci budget: {', '.join(over)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

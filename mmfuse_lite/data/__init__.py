@@ -1,0 +1,11 @@
+"""The Shapes world: images, captions, sounds and tasks, generated from a seed."""
+from .captions import WordTokenizer
+from .datasets import MODALITIES, ShapesDataset, ShapesWorld, image_tensor, make_loader
+from .real import REAL_DATASETS, OfflineError, load_real
+from .sounds import SAMPLE_RATE, spectrogram
+from .tasks import TASKS
+from .world import COLOURS, HELDOUT, SHAPES, SIZES, SPLITS
+
+__all__ = ["WordTokenizer", "MODALITIES", "ShapesDataset", "ShapesWorld", "image_tensor", "make_loader",
+           "REAL_DATASETS", "OfflineError", "load_real", "SAMPLE_RATE", "spectrogram", "TASKS",
+           "COLOURS", "HELDOUT", "SHAPES", "SIZES", "SPLITS"]

@@ -1,0 +1,173 @@
+"""Captions and questions from a small English grammar, and a word tokenizer.
+
+Captions are templated but varied: synonyms ("big"/"large", "box"/"square"),
+several sentence frames, absolute positions ("at the top left") or relations
+("left of", "above"). Because the grammar is finite, so is the vocabulary: the
+:class:`WordTokenizer` knows every word a caption or question can contain.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .world import COLOURS, GRID, SHAPES, SIZES
+
+SHAPE_WORDS = {"circle": ("circle", "disc"), "square": ("square", "box"),
+               "triangle": ("triangle",), "diamond": ("diamond", "rhombus")}
+SIZE_WORDS = {"small": ("small", "little", "tiny"), "large": ("large", "big")}
+# grid cell (row, col) -> phrase
+POSITION_WORDS = {
+    (0, 0): ("at the top left", "in the top left corner"),
+    (0, 1): ("at the top", "at the top centre"),
+    (0, 2): ("at the top right", "in the top right corner"),
+    (1, 0): ("on the left", "at the middle left"),
+    (1, 1): ("in the centre", "in the middle"),
+    (1, 2): ("on the right", "at the middle right"),
+    (2, 0): ("at the bottom left", "in the bottom left corner"),
+    (2, 1): ("at the bottom", "at the bottom centre"),
+    (2, 2): ("at the bottom right", "in the bottom right corner"),
+}
+RELATION_WORDS = {"left": ("left of", "to the left of"), "right": ("right of", "to the right of"),
+                  "above": ("above",), "below": ("below", "under")}
+OPPOSITE = {"left": "right", "right": "left", "above": "below", "below": "above"}
+ONE_OBJECT = ("a {0} {p0}", "there is a {0} {p0}", "{p0} there is a {0}", "a picture of a {0} {p0}")
+LIST_FRAMES = ("a {objs}", "there is a {objs}", "this picture shows a {objs}")
+RELATION_FRAMES = ("a {0} is {rel} a {1}", "there is a {0} {rel} a {1}")
+QUESTIONS = {
+    "relation": ("is the {0} {rel} the {1} ?", "is the {0} {rel} the {1} in the picture ?"),
+    "colour": ("what colour is the {s} ?", "which colour does the {s} have ?"),
+}
+SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
+
+
+def pick(rng: np.random.Generator, options):
+    """A random element of a sequence (faster than ``rng.choice`` on short tuples)."""
+    return options[int(rng.integers(len(options)))]
+
+
+def object_phrase(scene: dict, i: int, k: int, rng: np.random.Generator) -> str:
+    """'<size> <colour> <shape>' for object k of scene i, with random synonyms."""
+    size = SIZE_WORDS[SIZES[scene["size"][i, k]]]
+    shape = SHAPE_WORDS[SHAPES[scene["shape"][i, k]]]
+    return f"{pick(rng, size)} {COLOURS[scene['colour'][i, k]]} {pick(rng, shape)}"
+
+
+def relation(scene: dict, i: int, a: int, b: int, axis: str) -> str:
+    """Where object a is relative to object b along 'x' or 'y': left/right/above/below."""
+    if axis == "x":
+        d = scene["col"][i, a] - scene["col"][i, b]
+        return "left" if d < 0 else "right"
+    d = scene["row"][i, a] - scene["row"][i, b]
+    return "above" if d < 0 else "below"
+
+
+def differing_axes(scene: dict, i: int, a: int, b: int) -> list[str]:
+    """The axes along which objects a and b are in different grid cells."""
+    return [ax for ax, key in (("x", "col"), ("y", "row")) if scene[key][i, a] != scene[key][i, b]]
+
+
+def caption_order(seed: int, count: int) -> np.ndarray:
+    """The order in which :func:`caption` with ``default_rng(seed)`` mentions the objects."""
+    return np.random.default_rng(seed).permutation(count)
+
+
+def caption(scene: dict, i: int, rng: np.random.Generator) -> str:
+    """One caption for scene i. Every object is named; positions are absolute or relational."""
+    k = int(scene["count"][i])
+    order = rng.permutation(k)  # first draw: caption_order() relies on it
+    objs = [object_phrase(scene, i, j, rng) for j in order]
+    pos = [pick(rng, POSITION_WORDS[(scene["row"][i, j], scene["col"][i, j])]) for j in order]
+    if k == 1:
+        return pick(rng, ONE_OBJECT).format(objs[0], p0=pos[0])
+    if rng.random() < 0.5:  # absolute positions for every object
+        parts = [f"{o} {p}" for o, p in zip(objs, pos)]
+        body = ", a ".join(parts[:-1]) + " and a " + parts[-1]
+        return pick(rng, LIST_FRAMES).format(objs=body)
+    a, b = order[0], order[1]
+    rel = relation(scene, i, a, b, pick(rng, differing_axes(scene, i, a, b)))
+    text = pick(rng, RELATION_FRAMES).format(objs[0], objs[1], rel=pick(rng, RELATION_WORDS[rel]))
+    if k == 3:
+        text += f" , and a {objs[2]} {pos[2]}"
+    return text
+
+
+def captions(scene: dict, rng: np.random.Generator) -> list[str]:
+    """A caption for every scene."""
+    return [caption(scene, i, rng) for i in range(len(scene["count"]))]
+
+
+def relation_question(scene: dict, i: int, rng: np.random.Generator) -> tuple[str, int]:
+    """A yes/no question about two objects of scene i (needs count >= 2). Balanced 50/50."""
+    a, b = rng.permutation(int(scene["count"][i]))[:2]
+    rel = relation(scene, i, a, b, pick(rng, differing_axes(scene, i, a, b)))
+    answer = int(rng.random() < 0.5)
+    asked = rel if answer else OPPOSITE[rel]
+    def name(j):
+        return f"{COLOURS[scene['colour'][i, j]]} {pick(rng, SHAPE_WORDS[SHAPES[scene['shape'][i, j]]])}"
+    q = pick(rng, QUESTIONS["relation"]).format(name(a), name(b), rel=pick(rng, RELATION_WORDS[asked]))
+    return q, answer
+
+
+def colour_question(scene: dict, i: int, rng: np.random.Generator) -> tuple[str, int]:
+    """'what colour is the <shape> ?' about a random object of scene i; answer = colour index."""
+    j = rng.integers(int(scene["count"][i]))
+    q = pick(rng, QUESTIONS["colour"]).format(s=pick(rng, SHAPE_WORDS[SHAPES[scene["shape"][i, j]]]))
+    return q, int(scene["colour"][i, j])
+
+
+def grammar_words() -> list[str]:
+    """Every word the grammar can produce, sorted."""
+    texts = [*COLOURS, *(w for v in SHAPE_WORDS.values() for w in v),
+             *(w for v in SIZE_WORDS.values() for w in v), *(w for v in POSITION_WORDS.values() for w in v),
+             *(w for v in RELATION_WORDS.values() for w in v), *ONE_OBJECT, *LIST_FRAMES,
+             *RELATION_FRAMES, *(q for v in QUESTIONS.values() for q in v), ", and a"]
+    words = set()
+    for t in texts:
+        words.update(w for w in _split(re.sub(r"\{[^}]*\}", " ", t)))
+    return sorted(words)
+
+
+def _split(text: str) -> list[str]:
+    return re.findall(r"[a-z]+|[,?]", text.lower())
+
+
+class WordTokenizer:
+    """A word-level tokenizer with a fixed vocabulary taken from the grammar.
+
+    ``encode`` maps a sentence to ids, ``decode`` maps back; calling the tokenizer
+    on a list of sentences returns a padded ``(B, max_len)`` LongTensor.
+    """
+
+    def __init__(self, max_len: int = 40):
+        if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 3:
+            raise ValueError(f"max_len must be an int >= 3, got {max_len!r}")
+        self.max_len = max_len
+        self.vocab = list(SPECIALS) + grammar_words()
+        self.index = {w: i for i, w in enumerate(self.vocab)}
+        self.pad_id, self.bos_id, self.eos_id, self.unk_id = range(4)
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    def encode(self, text: str, add_special: bool = True) -> list[int]:
+        if not isinstance(text, str):
+            raise TypeError(f"expected a str, got {type(text).__name__}")
+        ids = [self.index.get(w, self.unk_id) for w in _split(text)]
+        return [self.bos_id, *ids, self.eos_id] if add_special else ids
+
+    def decode(self, ids) -> str:
+        words = [self.vocab[int(i)] for i in ids if int(i) not in (self.pad_id, self.bos_id, self.eos_id)]
+        return " ".join(words)
+
+    def __call__(self, texts):
+        import torch
+        if isinstance(texts, str):
+            texts = [texts]
+        out = torch.full((len(texts), self.max_len), self.pad_id, dtype=torch.long)
+        for row, t in enumerate(texts):
+            ids = self.encode(t)
+            if len(ids) > self.max_len:
+                raise ValueError(f"sentence has {len(ids)} tokens, more than max_len={self.max_len}: {t!r}")
+            out[row, :len(ids)] = torch.tensor(ids)
+        return out

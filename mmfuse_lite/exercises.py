@@ -1,0 +1,108 @@
+"""Checkers for the code exercises: instant, specific feedback.
+
+Each ``check_*`` runs a learner's function on a few cases. On the first failure
+it raises :class:`ExerciseError` naming the case, what was expected and what
+arrived, with a hint. On success it prints how many cases passed.
+"""
+from __future__ import annotations
+
+
+import torch
+
+
+class ExerciseError(AssertionError):
+    """A learner's function gave a wrong answer; the message explains which and why."""
+
+
+def _call(name: str, fn, *args):
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise ExerciseError(f"{name}: your function raised NotImplementedError. "
+                            "Replace the stub with your solution, then run this check again.") from None
+    except Exception as e:  # report the learner's error with the case it happened on
+        raise ExerciseError(f"{name}: your function raised {type(e).__name__}: {e}") from e
+
+
+def _expect_close(name: str, case: str, got, expected: torch.Tensor, atol: float, hint: str = "") -> None:
+    if not isinstance(got, torch.Tensor):
+        raise ExerciseError(f"{name} [{case}]: expected a torch.Tensor, got {type(got).__name__}")
+    if got.shape != expected.shape:
+        raise ExerciseError(f"{name} [{case}]: expected shape {tuple(expected.shape)}, "
+                            f"got {tuple(got.shape)}. {hint}".strip())
+    if not torch.allclose(got.detach().float(), expected.float(), atol=atol, rtol=0):
+        raise ExerciseError(f"{name} [{case}]: expected {expected.flatten()[:4].tolist()}, "
+                            f"got {got.detach().flatten()[:4].tolist()} (tolerance {atol}). {hint}".strip())
+
+
+def _passed(name: str, n: int) -> bool:
+    print(f"{name}: all {n} cases passed.")
+    return True
+
+
+def check_psnr(fn) -> bool:
+    """Check ``fn(x, y)`` -> PSNR in dB per image, for images in [0, 1]."""
+    name = "check_psnr"
+    x = torch.full((1, 3, 4, 4), 0.5)
+    got = _call(name, fn, x + 0.1, x)
+    _expect_close(name, "every pixel off by 0.1 -> MSE 0.01 -> 20 dB", got, torch.tensor([20.0]), 1e-3,
+                  "PSNR = 10 * log10(1 / MSE) with MSE the mean squared error per image.")
+    a = torch.zeros(2, 3, 4, 4)
+    b = a.clone()
+    b[0] += 0.1
+    b[1] += 0.01
+    got = _call(name, fn, b, a)
+    _expect_close(name, "two images with errors 0.1 and 0.01", got, torch.tensor([20.0, 40.0]), 1e-3,
+                  "Return one value per image: average the squared error over (C, H, W), not over the batch.")
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(3, 3, 8, 8, generator=g), torch.rand(3, 3, 8, 8, generator=g)
+    mse = (x - y).pow(2).flatten(1).mean(1)
+    got = _call(name, fn, x, y)
+    _expect_close(name, "random images", got, 10 * torch.log10(1 / mse), 1e-3)
+    return _passed(name, 3)
+
+
+def check_interpolate(fn) -> bool:
+    """Check ``fn(z0, z1, t)`` -> the straight-line mix (1 - t) z0 + t z1."""
+    name = "check_interpolate"
+    g = torch.Generator().manual_seed(1)
+    z0, z1 = torch.randn(1, 4, 8, 8, generator=g), torch.randn(1, 4, 8, 8, generator=g)
+    for t, hint in ((0.0, "At t = 0 the result must be z0."), (1.0, "At t = 1 the result must be z1."),
+                    (0.25, "At t = 0.25 the result is three quarters z0 and one quarter z1.")):
+        _expect_close(name, f"t = {t}", _call(name, fn, z0, z1, t), (1 - t) * z0 + t * z1, 1e-5, hint)
+    return _passed(name, 3)
+
+
+def check_bottleneck(fn) -> bool:
+    """Check ``fn(image_size, latent_channels, downsamples)`` -> numbers in the latent."""
+    name = "check_bottleneck"
+    for args in ((32, 8, 2), (32, 1, 3), (64, 4, 2)):
+        s, c, d = args
+        expected = c * (s // 2**d) ** 2
+        got = _call(name, fn, *args)
+        if got != expected:
+            raise ExerciseError(f"{name} [image_size={s}, latent_channels={c}, downsamples={d}]: expected "
+                                f"{expected}, got {got}. Each downsample halves height and width; the latent "
+                                f"has latent_channels numbers per position.")
+    return _passed(name, 3)
+
+
+def check_bag_of_words(fn) -> bool:
+    """Check ``fn(ids, vocab_size)`` -> (B, vocab_size) float word counts, padding (id 0) not counted."""
+    name = "check_bag_of_words"
+    ids = torch.tensor([[1, 5, 7, 5, 2, 0, 0], [1, 6, 2, 0, 0, 0, 0]])
+    expected = torch.zeros(2, 9)
+    for row, seq in enumerate(ids):
+        for i in seq.tolist():
+            if i != 0:
+                expected[row, i] += 1
+    got = _call(name, fn, ids, 9)
+    _expect_close(name, "two padded sentences", got, expected, 1e-6,
+                  "Count each id per row; the padding id 0 must not be counted (its column stays 0).")
+    got = _call(name, fn, torch.zeros(1, 4, dtype=torch.long), 3)
+    _expect_close(name, "a sentence that is all padding", got, torch.zeros(1, 3), 1e-6,
+                  "Padding is not a word: an all-padding row has no counts.")
+    return _passed(name, 2)
+
+
+__all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck", "check_bag_of_words"]

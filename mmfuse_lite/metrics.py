@@ -1,0 +1,70 @@
+"""Quality measures shared by the chapters."""
+from __future__ import annotations
+
+import torch
+
+from .checks import check_same_shape
+
+
+def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    """Peak signal-to-noise ratio in dB, one value per image: 10 log10(range^2 / MSE).
+
+    ``x`` and ``y`` are image batches of equal shape (B, ...). Reconstructions are
+    clamped to ``[0, data_range]`` first, as a saved image would be.
+    """
+    check_same_shape(x, y, ("x", "y"))
+    if x.dim() < 2:
+        raise ValueError(f"expected a batch (B, ...), got shape {tuple(x.shape)}")
+    x = x.detach().float().clamp(0, data_range)
+    y = y.detach().float().clamp(0, data_range)
+    mse = (x - y).pow(2).flatten(1).mean(1).clamp_min(1e-10)
+    return 10 * torch.log10(data_range**2 / mse)
+
+
+@torch.no_grad()
+def evaluate_psnr(model, images: torch.Tensor, batch_size: int = 256, device: str = "cpu") -> float:
+    """Mean PSNR of ``model(images)[0]`` against ``images`` over a whole split."""
+    model.eval().to(device)
+    scores = [psnr(model(b.to(device))[0].cpu(), b) for b in images.split(batch_size)]
+    return torch.cat(scores).mean().item()
+
+
+@torch.no_grad()
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """Fraction of rows whose argmax equals the label."""
+    if logits.dim() != 2 or labels.shape != logits.shape[:1]:
+        raise ValueError(f"expected logits (N, C) and labels (N,), got {tuple(logits.shape)} and {tuple(labels.shape)}")
+    return (logits.argmax(1) == labels).float().mean().item()
+
+
+def probe_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                   weight_decay: float = 1e-3, max_iter: int = 200) -> float:
+    """Test accuracy of a linear probe trained on fixed features.
+
+    The probe is multinomial logistic regression on standardised features, with a
+    small L2 penalty, fitted full-batch by L-BFGS: deterministic and fast.
+    """
+    for name, x, y in (("train", train_x, train_y), ("test", test_x, test_y)):
+        if not isinstance(x, torch.Tensor) or x.dim() != 2 or y.shape != x.shape[:1]:
+            raise ValueError(f"{name} features must be (N, D) with labels (N,), "
+                             f"got {tuple(getattr(x, 'shape', ()))} and {tuple(getattr(y, 'shape', ()))}")
+    if train_x.shape[1] != test_x.shape[1]:
+        raise ValueError(f"train and test features differ in width: {train_x.shape[1]} vs {test_x.shape[1]}")
+    mean, std = train_x.float().mean(0), train_x.float().std(0).clamp_min(1e-6)
+    x, xt = (train_x.float() - mean) / std, (test_x.float() - mean) / std
+    y = train_y.long()
+    n_classes = int(max(train_y.max(), test_y.max())) + 1
+    probe = torch.nn.Linear(x.shape[1], n_classes)
+    torch.nn.init.zeros_(probe.weight), torch.nn.init.zeros_(probe.bias)
+    opt = torch.optim.LBFGS(probe.parameters(), max_iter=max_iter, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(probe(x), y) + weight_decay * probe.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        opt.step(closure)
+    with torch.no_grad():
+        return accuracy(probe(xt), test_y.long())

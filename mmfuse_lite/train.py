@@ -1,0 +1,81 @@
+"""A small training loop: progress bar, loss history, AMP on CUDA, NaN guard."""
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+
+import torch
+from tqdm.auto import tqdm
+
+from .checks import check_positive_int
+
+
+def to_device(batch, device):
+    """Move a tensor, or the tensors inside a dict / list / tuple, to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
+def autocast(device: str, enabled: bool = True):
+    """bfloat16 autocast on CUDA (no gradient scaler needed); a no-op elsewhere."""
+    if enabled and str(device).startswith("cuda"):
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def fit(model: torch.nn.Module, loss_fn, data, steps: int, lr: float = 1e-3, device: str = "cpu",
+        optimizer: torch.optim.Optimizer | None = None, amp: bool | None = None,
+        log_every: int = 10, desc: str = "training", progress: bool = True) -> dict[str, list]:
+    """Train ``model`` for ``steps`` optimiser steps and return the history.
+
+    Args:
+        loss_fn: ``loss_fn(model, batch)`` returns a scalar loss, or ``(loss, metrics)``
+            with a dict of floats to log.
+        data: any re-iterable of batches (e.g. a DataLoader); it is cycled.
+        amp: mixed precision; default on for CUDA, off on CPU.
+        log_every: record the history every this many steps.
+
+    Returns:
+        dict of lists: ``step``, ``loss``, any logged metrics, and ``seconds`` (total).
+
+    Raises:
+        FloatingPointError: the loss became NaN or infinite; the message names the step.
+    """
+    check_positive_int(steps, "steps")
+    check_positive_int(log_every, "log_every")
+    amp = str(device).startswith("cuda") if amp is None else amp
+    model.to(device).train()
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    history: dict[str, list] = {"step": [], "loss": []}
+    batches = itertools.chain.from_iterable(itertools.repeat(data))
+    start = time.perf_counter()
+    bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=False)
+    for step in bar:
+        batch = to_device(next(batches), device)
+        with autocast(device, amp):
+            out = loss_fn(model, batch)
+        loss, metrics = out if isinstance(out, tuple) else (out, {})
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"loss became {loss.item()} at step {step} of {steps} ({desc}); "
+                f"try a lower learning rate than lr={lr} or check the inputs for NaN")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step % log_every == 0 or step == steps:
+            history["step"].append(step)
+            history["loss"].append(loss.item())
+            for k, v in metrics.items():
+                history.setdefault(k, []).append(float(v))
+            bar.set_postfix(loss=f"{loss.item():.4g}")
+    history["seconds"] = [time.perf_counter() - start]
+    model.eval()
+    if progress:
+        print(f"{desc}: {steps} steps in {history['seconds'][0]:.1f} s, final loss {history['loss'][-1]:.4g}")
+    return history

@@ -1,0 +1,84 @@
+"""Pictures: image grids, loss curves, spectrograms."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torchvision.utils import make_grid
+
+
+def to_numpy_image(x) -> np.ndarray:
+    """(3, H, W) tensor / uint8 array -> (H, W, 3) float array in [0, 1] for imshow."""
+    x = torch.as_tensor(x).detach().cpu()
+    if x.dtype == torch.uint8:
+        x = x.float() / 255
+    if x.dim() != 3:
+        raise ValueError(f"expected one image (C, H, W), got shape {tuple(x.shape)}")
+    return x.float().clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+def show_images(images, nrow: int = 8, titles=None, scale: float = 1.3, title: str | None = None):
+    """Show a batch of images (B, 3, H, W) in a grid; with ``titles``, one axis per image."""
+    images = torch.as_tensor(images).detach().cpu()
+    if images.dtype == torch.uint8:
+        images = images.float() / 255
+    if images.dim() != 4:
+        raise ValueError(f"expected a batch (B, C, H, W), got shape {tuple(images.shape)}")
+    n = len(images)
+    if titles is None:
+        grid = make_grid(images.float().clamp(0, 1), nrow=nrow, padding=2, pad_value=1.0)
+        rows = (n + nrow - 1) // nrow
+        fig, ax = plt.subplots(figsize=(scale * min(n, nrow), scale * rows))
+        ax.imshow(to_numpy_image(grid), interpolation="nearest")
+        ax.axis("off")
+    else:
+        rows = (n + nrow - 1) // nrow
+        fig, axes = plt.subplots(rows, nrow, figsize=(scale * 1.6 * nrow, scale * 1.9 * rows), squeeze=False)
+        for ax in axes.flat:
+            ax.axis("off")
+        for ax, img, t in zip(axes.flat, images, titles):
+            ax.imshow(to_numpy_image(img), interpolation="nearest")
+            ax.set_title(t, fontsize=7, wrap=True)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def compare_rows(rows: dict, n: int = 8, scale: float = 1.2):
+    """One labelled row per entry, e.g. ``{"original": x, "reconstruction": y}``."""
+    fig, axes = plt.subplots(len(rows), n, figsize=(scale * n, scale * len(rows) + 0.3), squeeze=False)
+    for r, (label, imgs) in enumerate(rows.items()):
+        for c in range(n):
+            axes[r, c].imshow(to_numpy_image(imgs[c]), interpolation="nearest")
+            axes[r, c].set_xticks([]), axes[r, c].set_yticks([])
+        axes[r, 0].set_ylabel(label, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history: dict, keys=("loss",), logy: bool = True, ax=None, label: str | None = None):
+    """Plot logged values of :func:`mmfuse_lite.train.fit` against the step."""
+    ax = ax or plt.subplots(figsize=(5, 3))[1]
+    for k in keys:
+        if k not in history:
+            raise KeyError(f"{k!r} is not in the history; it has {sorted(history)}")
+        ax.plot(history["step"], history[k], label=label or k)
+    ax.set_xlabel("step")
+    if logy:
+        ax.set_yscale("log")
+    ax.legend()
+    return ax
+
+
+def show_spectrogram(spec, ax=None, title: str | None = None, sample_rate: int = 8000, hop: int = 64):
+    """Draw a (freq, frames) log-magnitude spectrogram with axes in seconds and Hz."""
+    spec = torch.as_tensor(spec).detach().cpu().numpy()
+    ax = ax or plt.subplots(figsize=(4, 2.5))[1]
+    ax.imshow(spec, origin="lower", aspect="auto", cmap="magma",
+              extent=(0, spec.shape[1] * hop / sample_rate, 0, sample_rate / 2))
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("Hz")
+    if title:
+        ax.set_title(title, fontsize=8)
+    return ax
