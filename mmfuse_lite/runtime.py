@@ -11,6 +11,7 @@ import dataclasses
 import os
 import random
 import socket
+import ssl
 import sys
 import threading
 
@@ -131,9 +132,11 @@ def is_colab() -> bool:
 
 
 def is_online(host: str = "huggingface.co", port: int = 443, timeout: float = 2.0) -> bool:
-    """True when a TCP connection to ``host:port`` opens within ``timeout`` seconds.
+    """True when a TLS handshake with ``host:port`` succeeds within ``timeout`` seconds.
 
-    It never hangs: the DNS lookup (which ignores socket timeouts) and the connect
+    A TLS handshake with a verified certificate, not just a TCP connect, because
+    sandboxes and captive portals often accept any TCP connection. It never hangs:
+    the DNS lookup (which ignores socket timeouts), the connect and the handshake
     run in a daemon thread that is abandoned after ``timeout`` seconds. Set
     ``MMFUSE_OFFLINE=1`` to force offline behaviour.
     """
@@ -143,9 +146,10 @@ def is_online(host: str = "huggingface.co", port: int = 443, timeout: float = 2.
 
     def probe():
         try:
-            with socket.create_connection((host, port), timeout=timeout):
-                result.append(True)
-        except OSError:
+            with socket.create_connection((host, port), timeout=timeout) as sock:
+                with ssl.create_default_context().wrap_socket(sock, server_hostname=host):
+                    result.append(True)
+        except (OSError, ssl.SSLError):
             pass
 
     t = threading.Thread(target=probe, daemon=True)

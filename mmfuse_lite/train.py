@@ -72,7 +72,7 @@ def fit(model: torch.nn.Module, loss_fn, data, steps: int, lr: float = 1e-3, dev
             history["step"].append(step)
             history["loss"].append(loss.item())
             for k, v in metrics.items():
-                history.setdefault(k, []).append(float(v))
+                history.setdefault(k, []).append(float(v.detach() if torch.is_tensor(v) else v))
             bar.set_postfix(loss=f"{loss.item():.4g}")
     history["seconds"] = [time.perf_counter() - start]
     model.eval()

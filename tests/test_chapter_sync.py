@@ -1,0 +1,43 @@
+"""The components a chapter builds in the open are the package's components."""
+import pathlib
+
+import nbformat
+import pytest
+import torch
+from torch import nn
+
+import mmfuse_lite.nn as mnn
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def chapter_namespace(name):
+    """Execute the cells tagged ``package-sync`` of a notebook and return their namespace."""
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    ns = {"torch": torch, "nn": nn}
+    cells = [c for c in nb.cells if "package-sync" in c.metadata.get("tags", [])]
+    assert cells, f"{name} has no package-sync cells"
+    for cell in cells:
+        exec(compile(cell.source, name, "exec"), ns)
+    return ns
+
+
+@pytest.mark.parametrize("kwargs", [dict(width=8, latent_channels=4, downsamples=2),
+                                    dict(width=16, latent_channels=1, downsamples=1)])
+def test_chapter2_autoencoder_matches_package(kwargs):
+    ns = chapter_namespace("02_autoencoder.ipynb")
+    ours, theirs = ns["Autoencoder"](**kwargs).eval(), mnn.Autoencoder(**kwargs).eval()
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.rand(3, 3, 32, 32)
+    with torch.no_grad():
+        for a, b in zip(ours(x), theirs(x)):
+            assert torch.equal(a, b)
+    assert [type(m).__name__ for m in ours.modules()] == [type(m).__name__ for m in theirs.modules()]
+
+
+def test_chapter2_conv_block_matches_package():
+    ns = chapter_namespace("02_autoencoder.ipynb")
+    for args in [(3, 8), (8, 16, 4, 2), (8, 4, 4, 2, True), (4, 8, 1)]:
+        a, b = ns["conv_block"](*args), mnn.conv_block(*args)
+        assert [repr(m) for m in a] == [repr(m) for m in b]

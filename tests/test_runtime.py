@@ -1,0 +1,74 @@
+import time
+
+import pytest
+import torch
+
+from mmfuse_lite import runtime
+from mmfuse_lite.runtime import Config, banner, get_profile, get_seed, is_colab, is_online, setup
+
+
+def test_setup_reads_profile_and_seed(monkeypatch, capsys):
+    monkeypatch.setenv("MMFUSE_PROFILE", "ci")
+    monkeypatch.setenv("MMFUSE_SEED", "3")
+    cfg = setup()
+    assert isinstance(cfg, Config) and cfg.profile == "ci" and cfg.seed == 3 and cfg.device == "cpu"
+    line = capsys.readouterr().out.strip()
+    assert "profile=ci" in line and "seed=3" in line and torch.__version__ in line and "device=cpu" in line
+
+
+def test_setup_seeds_torch():
+    setup("ci", seed=5, quiet=True)
+    a = torch.rand(3)
+    setup("ci", seed=5, quiet=True)
+    assert torch.equal(a, torch.rand(3))
+
+
+def test_profiles_scale_up():
+    ci, cpu, gpu = (setup(p, quiet=True) for p in ("ci", "cpu", "gpu"))
+    assert ci.steps < cpu.steps < gpu.steps and ci.n_train < cpu.n_train < gpu.n_train
+    assert not ci.amp
+
+
+def test_default_profile_without_cuda(monkeypatch):
+    monkeypatch.delenv("MMFUSE_PROFILE", raising=False)
+    expected = "gpu" if torch.cuda.is_available() else "cpu"
+    assert get_profile() == expected
+
+
+def test_unknown_profile_is_a_clear_error(monkeypatch):
+    with pytest.raises(ValueError, match="unknown profile 'fast'.*ci, cpu, gpu"):
+        get_profile("fast")
+    monkeypatch.setenv("MMFUSE_PROFILE", "laptop")
+    with pytest.raises(ValueError, match="laptop"):
+        setup()
+
+
+def test_bad_seeds(monkeypatch):
+    with pytest.raises(ValueError, match="non-negative"):
+        get_seed(-1)
+    with pytest.raises(TypeError):
+        get_seed(1.5)
+    monkeypatch.setenv("MMFUSE_SEED", "abc")
+    with pytest.raises(ValueError, match="MMFUSE_SEED"):
+        get_seed()
+    monkeypatch.delenv("MMFUSE_SEED")
+    assert get_seed() == runtime.DEFAULT_SEED
+
+
+def test_bad_device():
+    with pytest.raises(ValueError, match="device"):
+        setup("ci", device="tpu", quiet=True)
+
+
+def test_banner_and_colab():
+    assert banner(setup("ci", seed=1, quiet=True)).startswith("mmfuse | profile=ci")
+    assert is_colab() is False
+
+
+def test_is_online_never_hangs(monkeypatch):
+    start = time.perf_counter()
+    assert is_online("10.255.255.1", 443, timeout=0.5) is False   # no TLS peer there: never hangs
+    assert is_online("nonexistent.invalid", timeout=0.5) is False
+    assert time.perf_counter() - start < 2
+    monkeypatch.setenv("MMFUSE_OFFLINE", "1")
+    assert is_online() is False

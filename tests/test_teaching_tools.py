@@ -1,0 +1,62 @@
+import matplotlib
+import pytest
+import torch
+
+matplotlib.use("Agg")
+
+from mmfuse_lite import exercises, viz, widgets
+from mmfuse_lite.exercises import ExerciseError
+from mmfuse_lite.nn import Autoencoder
+
+REFERENCE = {
+    "check_psnr": lambda x, y: 10 * torch.log10(1 / (x - y).pow(2).flatten(1).mean(1)),
+    "check_interpolate": lambda z0, z1, t: (1 - t) * z0 + t * z1,
+    "check_bottleneck": lambda s, c, d: c * (s // 2**d) ** 2,
+    "check_bag_of_words": lambda ids, v: torch.nn.functional.one_hot(ids, v).sum(1).float() * (torch.arange(v) != 0),
+}
+WRONG = {
+    "check_psnr": (lambda x, y: 10 * torch.log10(1 / (x - y).pow(2).mean()), "shape"),
+    "check_interpolate": (lambda z0, z1, t: t * z0 + (1 - t) * z1, "t = 0"),
+    "check_bottleneck": (lambda s, c, d: c * (s // d) ** 2, "halves"),
+    "check_bag_of_words": (lambda ids, v: torch.nn.functional.one_hot(ids, v).sum(1).float(), "padding"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_checkers_pass_reference_and_explain_failures(name):
+    check = getattr(exercises, name)
+    assert check(REFERENCE[name]) is True
+
+    def stub(*args):
+        raise NotImplementedError
+
+    with pytest.raises(ExerciseError, match="NotImplementedError. Replace the stub"):
+        check(stub)
+    wrong, hint = WRONG[name]
+    with pytest.raises(ExerciseError, match=hint):
+        check(wrong)
+
+
+def test_show_images_and_rows():
+    imgs = torch.rand(6, 3, 8, 8)
+    assert viz.show_images(imgs, nrow=3) is not None
+    assert viz.show_images((imgs * 255).to(torch.uint8), nrow=3, titles=list("abcdef")) is not None
+    assert viz.compare_rows({"a": imgs, "b": imgs}, n=4) is not None
+    with pytest.raises(ValueError, match=r"\(B, C, H, W\)"):
+        viz.show_images(torch.rand(3, 8, 8))
+    with pytest.raises(KeyError, match="not in the history"):
+        viz.plot_history({"step": [1], "loss": [1.0]}, keys=("psnr",))
+    assert viz.show_spectrogram(torch.rand(129, 47)) is not None
+    matplotlib.pyplot.close("all")
+
+
+def test_latent_interpolation():
+    m = Autoencoder(width=4, latent_channels=2).eval()
+    imgs = torch.rand(4, 3, 32, 32)
+    strip = widgets.interpolate_latents(m, imgs[0], imgs[1], steps=5)
+    assert strip.shape == (5, 3, 32, 32) and 0 <= strip.min() and strip.max() <= 1
+    with torch.no_grad():
+        assert torch.allclose(strip[0], m(imgs[:1])[0][0].clamp(0, 1), atol=1e-5)
+    w = widgets.latent_interpolation(m, imgs)
+    assert len(w.children) == 4
+    matplotlib.pyplot.close("all")

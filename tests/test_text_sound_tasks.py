@@ -1,0 +1,118 @@
+import numpy as np
+import pytest
+import torch
+
+from mmfuse_lite.data import (SAMPLE_RATE, TASKS, ShapesDataset, ShapesWorld, WordTokenizer,
+                              make_loader, spectrogram)
+from mmfuse_lite.data.captions import caption, caption_order
+from mmfuse_lite.data.sounds import PITCH, SOUND_LEN
+from mmfuse_lite.data.tasks import ATTRIBUTES, perturb
+
+
+@pytest.fixture(scope="module")
+def world():
+    return ShapesWorld("train", n=1500)
+
+
+def test_tokenizer_covers_every_caption_and_question(world):
+    tok = WordTokenizer()
+    texts = world.captions + [t for name in TASKS for t in world.task(name)[1]]
+    ids = tok(texts)
+    assert (ids != tok.unk_id).all()
+    assert tok.decode(tok.encode("a big red circle")) == "a big red circle"
+    assert tok.encode("a zebra")[2] == tok.unk_id
+
+
+def test_tokenizer_errors():
+    tok = WordTokenizer(max_len=5)
+    with pytest.raises(ValueError, match="more than max_len=5"):
+        tok("there is a small red circle at the top")
+    with pytest.raises(TypeError):
+        tok.encode(3)
+    with pytest.raises(ValueError):
+        WordTokenizer(max_len=1)
+
+
+def test_captions_name_every_object(world):
+    from mmfuse_lite.data.world import COLOURS
+    for i in range(200):
+        for obj in world.describe(i):
+            assert obj["colour"] in world.captions[i]
+
+
+def test_hard_negatives_are_false_and_look_normal():
+    w = ShapesWorld("val", n=400)
+    rng = np.random.default_rng(0)
+    for i in range(400):
+        attr = ATTRIBUTES[i % 4]
+        k = int(w.scenes["count"][i])
+        wrong = perturb(w.scenes, i, attr, rng, pair=tuple(caption_order(w.caption_seeds[i], k)[:2]))
+        changed = caption(wrong, 0, np.random.default_rng(w.caption_seeds[i]))
+        assert changed != w.captions[i], (attr, w.captions[i])
+        s = {k2: v[0] for k2, v in wrong.items()}
+        assert len(set(s["shape"][:k])) == k and len(set(s["colour"][:k])) == k
+
+
+def test_task_labels_are_balanced_and_text_alone_is_uninformative(world):
+    for name in ("synergistic", "relational"):
+        idx, texts, labels = world.task(name)
+        assert abs(labels.mean() - 0.5) < 0.05
+        # the same text never appears with a deterministic answer more than chance allows
+    idx, texts, labels = world.task("redundant")
+    assert (world.scenes["count"][idx] == 1).all() and labels.max() < TASKS["redundant"]["num_classes"]
+
+
+def test_unknown_task(world):
+    with pytest.raises(ValueError, match="unknown task 'colour'"):
+        world.task("colour")
+    with pytest.raises(ValueError, match="unknown task"):
+        ShapesDataset(world, task="colour")
+
+
+def test_pitch_follows_colour(world):
+    one = np.flatnonzero(world.scenes["count"] == 1)
+    spectrum = np.abs(np.fft.rfft(world.sounds[one, :1000], axis=1))
+    peak = np.fft.rfftfreq(1000, 1 / SAMPLE_RATE)[spectrum.argmax(1)]
+    assert (np.abs(peak - PITCH[world.scenes["colour"][one, 0]]) <= 8).mean() > 0.99
+
+
+def test_sounds_shape_and_spectrogram(world):
+    assert world.sounds.shape == (len(world), SOUND_LEN) and world.sounds.dtype == np.float32
+    spec = spectrogram(torch.from_numpy(world.sounds[:4]))
+    assert spec.shape == (4, 129, 47)
+    with pytest.raises(TypeError, match="float"):
+        spectrogram(torch.zeros(4, 3000, dtype=torch.long))
+    with pytest.raises(ValueError, match="fewer than n_fft"):
+        spectrogram(torch.zeros(10))
+
+
+def test_dataset_and_loader(world):
+    ds = ShapesDataset(world, task="synergistic")
+    item = ds[0]
+    assert item["image"].dtype == torch.float32 and 0 <= item["image"].min() and item["image"].max() <= 1
+    assert item["text"].shape == (40,) and item["sound"].shape == (SOUND_LEN,) and item["label"] in (0, 1)
+    batch = next(iter(make_loader(ds, batch_size=8)))
+    assert batch["image"].shape == (8, 3, 32, 32) and batch["label"].shape == (8,)
+    a = next(iter(make_loader(ds, 8, seed=1)))["index"]
+    b = next(iter(make_loader(ds, 8, seed=1)))["index"]
+    assert torch.equal(a, b)
+    only = ShapesDataset(world, modalities=("image",))[0]
+    assert set(only) == {"index", "image"}
+
+
+def test_dataset_errors(world):
+    with pytest.raises(ValueError, match="unknown modalities"):
+        ShapesDataset(world, modalities=("video",))
+    with pytest.raises(TypeError, match="ShapesWorld"):
+        ShapesDataset([1, 2, 3])
+    with pytest.raises(ValueError, match="batch_size"):
+        make_loader(ShapesDataset(world), batch_size=0)
+
+
+def test_real_data_offline(monkeypatch, tmp_path):
+    from mmfuse_lite.data import OfflineError, load_real
+    monkeypatch.setenv("MMFUSE_OFFLINE", "1")
+    with pytest.raises(OfflineError, match="needs the network.*Shapes world"):
+        load_real("cifar10", root=str(tmp_path))
+    with pytest.raises(ValueError, match="unknown real data set"):
+        load_real("imagenet")
