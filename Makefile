@@ -22,7 +22,7 @@ book: $(STAMP)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 unit: $(STAMP)
-	MMFUSE_PROFILE=ci $(BIN)/python -m pytest -q tests
+	MMFUSE_PROFILE=ci $(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 # nbval executes each notebook once; conftest.py stores the executed
 # notebooks in the book's execution cache, so book-strict does not run them again.

@@ -92,6 +92,7 @@ def pytest_sessionfinish(session, exitstatus):
             over.append(pathlib.Path(nb).name)
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     write = tr.write_line if tr else print
+    write("")
     write(f"notebook timings (profile={profile or 'default'}; passing notebooks cached for the book):")
     for line in lines:
         write(line)

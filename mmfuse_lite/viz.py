@@ -33,7 +33,7 @@ def show_images(images, nrow: int = 8, titles=None, scale: float = 1.3, title: s
         ax.axis("off")
     else:
         rows = (n + nrow - 1) // nrow
-        fig, axes = plt.subplots(rows, nrow, figsize=(scale * 1.6 * nrow, scale * 1.9 * rows), squeeze=False)
+        fig, axes = plt.subplots(rows, nrow, figsize=(scale * 1.6 * nrow, scale * 2.2 * rows), squeeze=False)
         for ax in axes.flat:
             ax.axis("off")
         for ax, img, t in zip(axes.flat, images, titles):
