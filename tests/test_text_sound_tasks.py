@@ -7,6 +7,7 @@ from mmfuse_lite.data import (SAMPLE_RATE, TASKS, ShapesDataset, ShapesWorld, Wo
 from mmfuse_lite.data.captions import caption, caption_order
 from mmfuse_lite.data.sounds import PITCH, SOUND_LEN
 from mmfuse_lite.data.tasks import ATTRIBUTES, perturb
+from mmfuse_lite.metrics import probe_accuracy
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,6 @@ def test_tokenizer_errors():
 
 
 def test_captions_name_every_object(world):
-    from mmfuse_lite.data.world import COLOURS
     for i in range(200):
         for obj in world.describe(i):
             assert obj["colour"] in world.captions[i]
@@ -54,10 +54,20 @@ def test_hard_negatives_are_false_and_look_normal():
 
 
 def test_task_labels_are_balanced_and_text_alone_is_uninformative(world):
+    tok = WordTokenizer()
+    other = ShapesWorld("test", n=1500)
+
+    def bag(texts):
+        counts = torch.nn.functional.one_hot(tok(texts), len(tok)).sum(1).float()
+        counts[:, tok.pad_id] = 0
+        return counts
+
     for name in ("synergistic", "relational"):
-        idx, texts, labels = world.task(name)
+        _, texts, labels = world.task(name)
+        _, texts_b, labels_b = other.task(name)
         assert abs(labels.mean() - 0.5) < 0.05
-        # the same text never appears with a deterministic answer more than chance allows
+        acc = probe_accuracy(bag(texts), torch.from_numpy(labels), bag(texts_b), torch.from_numpy(labels_b))
+        assert abs(acc - 0.5) < 0.07, (name, acc)
     idx, texts, labels = world.task("redundant")
     assert (world.scenes["count"][idx] == 1).all() and labels.max() < TASKS["redundant"]["num_classes"]
 

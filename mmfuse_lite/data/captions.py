@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from .world import COLOURS, GRID, SHAPES, SIZES
+from .world import COLOURS, SHAPES, SIZES
 
 SHAPE_WORDS = {"circle": ("circle", "disc"), "square": ("square", "box"),
                "triangle": ("triangle",), "diamond": ("diamond", "rhombus")}
@@ -90,11 +90,6 @@ def caption(scene: dict, i: int, rng: np.random.Generator) -> str:
     if k == 3:
         text += f" , and a {objs[2]} {pos[2]}"
     return text
-
-
-def captions(scene: dict, rng: np.random.Generator) -> list[str]:
-    """A caption for every scene."""
-    return [caption(scene, i, rng) for i in range(len(scene["count"]))]
 
 
 def relation_question(scene: dict, i: int, rng: np.random.Generator) -> tuple[str, int]:

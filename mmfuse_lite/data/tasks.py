@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .captions import caption, caption_order, colour_question, relation_question
-from .world import COLOURS, GRID, HELDOUT, SHAPES, SIZES
+from .world import COLOURS, GRID, HELDOUT, SHAPES
 
 TASKS = {
     "redundant": dict(num_classes=len(COLOURS), min_objects=1, max_objects=1),
