@@ -5,6 +5,10 @@ each fully passing notebook in the book's jupyter-cache (the ``execute.cache``
 path of ``_config.yml``). The book build runs with ``execute_notebooks: cache``,
 finds them there, and does not execute them a second time.
 
+nbval ignores widget ("comm") messages, so we record them here the way nbclient
+does and save the widget state in the notebook metadata: the book then shows each
+widget as the notebook left it.
+
 We also time each notebook and fail the session when one exceeds the ``ci``
 budget (``MMFUSE_NOTEBOOK_BUDGET`` seconds, default 90).
 """
@@ -22,6 +26,33 @@ _started: dict[str, float] = {}
 _finished: dict[str, float] = {}
 _failed: set[str] = set()
 _outputs: dict[str, dict[int, list]] = defaultdict(dict)
+_widgets: dict[str, dict[str, dict]] = defaultdict(dict)
+
+
+def _record_widgets(nbfile, msg) -> None:
+    """Keep the latest state of every widget model, as nbclient's store_widget_state does."""
+    if msg["msg_type"] not in ("comm_open", "comm_msg"):
+        return
+    content = msg["content"]
+    state = content.get("data", {}).get("state")
+    if state is not None:
+        _widgets[str(nbfile.fspath)].setdefault(content["comm_id"], {}).update(state)
+
+
+try:
+    from nbval.plugin import IPyNbFile
+
+    _get_kernel_message = IPyNbFile.get_kernel_message
+
+    def _get_kernel_message_and_record(self, timeout=None, stream="iopub"):
+        msg = _get_kernel_message(self, timeout=timeout, stream=stream)
+        if stream == "iopub":
+            _record_widgets(self, msg)
+        return msg
+
+    IPyNbFile.get_kernel_message = _get_kernel_message_and_record
+except ImportError:  # nbval not installed: nothing to record
+    pass
 
 
 def _notebook_of(item) -> str | None:
@@ -70,6 +101,13 @@ def _store(nb_path: str, seconds: float) -> None:
             elif o.get("output_type") == "display_data":
                 o.setdefault("metadata", {})
         cell.execution_count = num + 1
+    states = {k: v for k, v in _widgets.get(nb_path, {}).items() if "_model_name" in v}
+    if states:
+        nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+            "version_major": 2, "version_minor": 0,
+            "state": {k: {"model_name": v["_model_name"], "model_module": v["_model_module"],
+                          "model_module_version": v["_model_module_version"], "state": v}
+                      for k, v in states.items()}}}
     cache = get_cache(str(_cache_path()))
     cache.cache_notebook_bundle(CacheBundleIn(nb, str(pathlib.Path(nb_path).resolve()),
                                               data={"execution_seconds": seconds}),

@@ -7,6 +7,8 @@ arrived, with a hint. On success it prints how many cases passed.
 from __future__ import annotations
 
 
+import math
+
 import torch
 
 
@@ -105,4 +107,60 @@ def check_bag_of_words(fn) -> bool:
     return _passed(name, 2)
 
 
-__all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck", "check_bag_of_words"]
+def check_nearest_code(fn) -> bool:
+    """Check ``fn(z, codebook)`` -> index of the nearest codebook row for each row of z."""
+    name = "check_nearest_code"
+    g = torch.Generator().manual_seed(2)
+    codebook = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    z = torch.tensor([[0.1, 0.1], [0.9, -0.2], [0.2, 0.7], [2.0, 0.1]])
+    got = _call(name, fn, z, codebook)
+    _expect_close(name, "four 2-D points, three codes", got, torch.tensor([0, 1, 2, 1]), 0,
+                  "Return, for each row of z, the index (argmin) of the closest codebook row.")
+    z, codebook = torch.randn(300, 16, generator=g), torch.randn(40, 16, generator=g)
+    brute = (z[:, None, :] - codebook[None]).pow(2).sum(-1).argmin(1)
+    got = _call(name, fn, z, codebook)
+    _expect_close(name, "300 random vectors, 40 codes of dim 16", got, brute, 0,
+                  "Squared distance = ||z||^2 - 2 z.e + ||e||^2; take the argmin over codes (dim 1).")
+    return _passed(name, 2)
+
+
+def check_straight_through(fn) -> bool:
+    """Check ``fn(z, z_q)``: forward value z_q, gradient passed to z unchanged."""
+    name = "check_straight_through"
+    g = torch.Generator().manual_seed(3)
+    z = torch.randn(5, 4, generator=g, requires_grad=True)
+    z_q = torch.randn(5, 4, generator=g, requires_grad=True)
+    upstream = torch.randn(5, 4, generator=g)
+    out = _call(name, fn, z, z_q)
+    _expect_close(name, "forward value", out, z_q.detach(), 1e-6,
+                  "The forward pass must return the quantised vectors z_q.")
+    out.backward(upstream)
+    if z.grad is None:
+        raise ExerciseError(f"{name} [gradient]: no gradient reached z. Build the output from z so that autograd "
+                            "sees it: z + (z_q - z).detach().")
+    _expect_close(name, "gradient reaching z", z.grad, upstream, 1e-6,
+                  "The gradient at the output must be copied to z unchanged (the estimator's identity backward).")
+    if z_q.grad is not None and z_q.grad.abs().max() > 0:
+        raise ExerciseError(f"{name} [gradient]: z_q received a gradient through the straight-through path; "
+                            "detach the (z_q - z) difference so only z gets it.")
+    return _passed(name, 3)
+
+
+def check_perplexity(fn) -> bool:
+    """Check ``fn(indices, num_codes)`` -> exp(entropy of the code frequencies)."""
+    name = "check_perplexity"
+    cases = [("4 codes used equally", torch.arange(4).repeat(5), 4, 4.0),
+             ("one code only", torch.full((10,), 2), 4, 1.0),
+             ("codes 0,0,0,1 out of 8", torch.tensor([0, 0, 0, 1]), 8,
+              math.exp(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25))))]
+    for case, idx, k, expected in cases:
+        got = _call(name, fn, idx, k)
+        value = float(got)
+        if not math.isclose(value, expected, rel_tol=1e-4):
+            raise ExerciseError(f"{name} [{case}]: expected {expected:.4f}, got {value:.4f}. Count each code "
+                                "(torch.bincount), divide by the total, skip zero counts, then exp(-sum p log p).")
+    return _passed(name, len(cases))
+
+
+__all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck", "check_bag_of_words",
+           "check_nearest_code", "check_straight_through", "check_perplexity"]

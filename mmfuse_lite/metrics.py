@@ -68,3 +68,23 @@ def probe_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.T
         opt.step(closure)
     with torch.no_grad():
         return accuracy(probe(xt), test_y.long())
+
+
+def codebook_stats(indices: torch.Tensor, num_codes: int) -> dict:
+    """Usage and perplexity of a codebook over *all* the indices given (e.g. a whole split).
+
+    Returns ``counts`` (num_codes,), ``usage`` (fraction of codes used at least once)
+    and ``perplexity`` = exp(entropy of the code frequencies): K when all K codes are
+    used equally often, 1 when a single code is used.
+    """
+    if not isinstance(indices, torch.Tensor) or torch.is_floating_point(indices):
+        raise TypeError(f"indices must be an integer tensor, got {getattr(indices, 'dtype', type(indices))}")
+    flat = indices.reshape(-1).long()
+    if flat.numel() == 0:
+        raise ValueError("no indices given")
+    if flat.min() < 0 or flat.max() >= num_codes:
+        raise ValueError(f"indices must be in [0, {num_codes}), got range [{flat.min().item()}, {flat.max().item()}]")
+    counts = torch.bincount(flat, minlength=num_codes).float()
+    p = counts / counts.sum()
+    entropy = -(p[p > 0] * p[p > 0].log()).sum()
+    return {"counts": counts, "usage": (counts > 0).float().mean().item(), "perplexity": entropy.exp().item()}

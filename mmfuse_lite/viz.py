@@ -82,3 +82,44 @@ def show_spectrogram(spec, ax=None, title: str | None = None, sample_rate: int =
     if title:
         ax.set_title(title, fontsize=8)
     return ax
+
+
+def show_code_map(image, indices, reconstruction=None, num_codes: int | None = None, title: str = ""):
+    """Image | its code map (one colour per code index) | optional reconstruction."""
+    panels = 3 if reconstruction is not None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(2.4 * panels, 2.6))
+    axes[0].imshow(to_numpy_image(image), interpolation="nearest")
+    axes[0].set_title("image", fontsize=9)
+    idx = torch.as_tensor(indices).cpu().numpy()
+    axes[1].imshow(idx, cmap="nipy_spectral", vmin=0, vmax=(num_codes or idx.max() + 1) - 1, interpolation="nearest")
+    if idx.shape[0] <= 16:
+        for (r, c), k in np.ndenumerate(idx):
+            axes[1].text(c, r, str(k), ha="center", va="center", fontsize=4.5, color="white")
+    axes[1].set_title(f"code map {idx.shape[0]}x{idx.shape[1]}", fontsize=9)
+    if reconstruction is not None:
+        axes[2].imshow(to_numpy_image(reconstruction), interpolation="nearest")
+        axes[2].set_title("decoded", fontsize=9)
+    for ax in axes:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def highlight_code(images, indices, code: int, nrow: int = 8):
+    """Images with every grid cell that uses ``code`` outlined; the rest dimmed."""
+    images = torch.as_tensor(images).detach().cpu().float()
+    indices = torch.as_tensor(indices).cpu()
+    n, rows = len(images), (len(images) + nrow - 1) // nrow
+    cell = images.shape[-1] // indices.shape[-1]
+    mask = (indices == code).float().repeat_interleave(cell, 1).repeat_interleave(cell, 2)[:, None]
+    shown = images.clamp(0, 1) * (0.35 + 0.65 * mask)
+    fig, axes = plt.subplots(rows, nrow, figsize=(1.2 * nrow, 1.25 * rows + 0.3), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i in range(n):
+        axes.flat[i].imshow(to_numpy_image(shown[i]), interpolation="nearest")
+    fig.suptitle(f"code {code}: used at {int((indices == code).sum())} positions in these {n} images", fontsize=9)
+    fig.tight_layout()
+    return fig

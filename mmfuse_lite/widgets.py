@@ -1,11 +1,28 @@
-"""Interactive widgets (ipywidgets). Each has a static twin in :mod:`mmfuse_lite.viz` for the book."""
+"""Interactive widgets (ipywidgets), each with a static twin in :mod:`mmfuse_lite.viz`.
+
+Figures are written into the *kernel-side* state of ``Output`` widgets (not captured
+by the front end), so a saved notebook, and the static HTML book built from it,
+shows each widget as it was left.
+"""
 from __future__ import annotations
+
+import base64
+import io
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import torch
 
-from .viz import to_numpy_image
+from .viz import highlight_code, show_code_map, to_numpy_image
+
+
+def show_figure(out: W.Output, fig) -> None:
+    """Replace the content of ``out`` with a matplotlib figure, as a PNG."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    out.outputs = ({"output_type": "display_data", "metadata": {},
+                    "data": {"image/png": base64.b64encode(buf.getvalue()).decode(), "text/plain": "<figure>"}},)
 
 
 @torch.no_grad()
@@ -16,22 +33,92 @@ def interpolate_latents(model, a: torch.Tensor, b: torch.Tensor, steps: int = 8)
     return model.decoder((1 - ts) * za + ts * zb).clamp(0, 1)
 
 
-def latent_interpolation(model, images: torch.Tensor) -> W.Widget:
+class LatentInterpolation(W.VBox):
     """Pick two images and slide ``t`` from 0 to 1 to see the decoded latent mix."""
-    n = len(images)
-    first = W.IntSlider(0, 0, n - 1, description="image A")
-    second = W.IntSlider(min(1, n - 1), 0, n - 1, description="image B")
-    t = W.FloatSlider(0.5, min=0, max=1, step=0.05, description="t")
+
+    def __init__(self, model, images: torch.Tensor):
+        self.model, self.images = model.eval(), images
+        n = len(images)
+        self.a = W.IntSlider(0, 0, n - 1, description="image A")
+        self.b = W.IntSlider(min(1, n - 1), 0, n - 1, description="image B")
+        self.t = W.FloatSlider(0.5, min=0, max=1, step=0.05, description="t")
+        self.out = W.Output()
+        for s in (self.a, self.b, self.t):
+            s.observe(lambda _: self.draw(), names="value")
+        super().__init__([W.HBox([self.a, self.b, self.t]), self.out])
+        self.draw()
 
     @torch.no_grad()
-    def draw(a, b, t):
-        za, zb = model.encoder(images[a][None]), model.encoder(images[b][None])
-        mix = model.decoder((1 - t) * za + t * zb)[0].clamp(0, 1)
+    def draw(self):
+        a, b, t = self.images[self.a.value], self.images[self.b.value], self.t.value
+        mix = self.model.decoder((1 - t) * self.model.encoder(a[None]) + t * self.model.encoder(b[None]))[0]
         fig, axes = plt.subplots(1, 3, figsize=(6, 2.2))
-        for ax, img, title in zip(axes, (images[a], mix, images[b]), ("A", f"decoded mix t={t:.2f}", "B")):
+        for ax, img, title in zip(axes, (a, mix, b), ("A", f"decoded mix t={t:.2f}", "B")):
             ax.imshow(to_numpy_image(img), interpolation="nearest")
             ax.set_title(title, fontsize=9)
             ax.axis("off")
-        plt.show()
+        show_figure(self.out, fig)
 
-    return W.interactive(draw, a=first, b=second, t=t)
+
+def latent_interpolation(model, images: torch.Tensor) -> LatentInterpolation:
+    """The :class:`LatentInterpolation` widget."""
+    return LatentInterpolation(model, images)
+
+
+class CodebookExplorer(W.VBox):
+    """Explore what a VQ model's codes mean.
+
+    * pick an image: see it, its code map and its decoding;
+    * pick a code: see every position that uses it across the batch;
+    * edit: put another code at one position of the map and see the decoding change.
+
+    ``model`` needs ``encode(images) -> (B, h, w)`` indices and ``decode(indices)``.
+    """
+
+    def __init__(self, model, images: torch.Tensor, num_codes: int):
+        self.model, self.images, self.num_codes = model.eval(), images, num_codes
+        self.indices = model.encode(images)
+        h, w = self.indices.shape[1:]
+        n = len(images)
+        self.image = W.IntSlider(0, 0, n - 1, description="image")
+        self.code = W.IntSlider(int(self.indices[0, h // 2, w // 2]), 0, num_codes - 1, description="code")
+        self.row = W.IntSlider(h // 2, 0, h - 1, description="edit row")
+        self.col = W.IntSlider(w // 2, 0, w - 1, description="edit col")
+        self.new_code = W.IntSlider(0, 0, num_codes - 1, description="new code")
+        self.map_out, self.code_out, self.edit_out = W.Output(), W.Output(), W.Output()
+        self.image.observe(lambda _: (self.draw_map(), self.draw_edit()), names="value")
+        self.code.observe(lambda _: self.draw_code(), names="value")
+        for s in (self.row, self.col, self.new_code):
+            s.observe(lambda _: self.draw_edit(), names="value")
+        super().__init__([
+            W.HTML("<b>1. An image and its code map</b>"), self.image, self.map_out,
+            W.HTML("<b>2. Where is a code used?</b>"), self.code, self.code_out,
+            W.HTML("<b>3. Replace one code and decode</b>"), W.HBox([self.row, self.col, self.new_code]), self.edit_out])
+        self.draw_map(), self.draw_code(), self.draw_edit()
+
+    @torch.no_grad()
+    def draw_map(self):
+        i = self.image.value
+        show_figure(self.map_out, show_code_map(self.images[i], self.indices[i], self.model.decode(self.indices[i:i + 1])[0],
+                                                self.num_codes))
+
+    def draw_code(self):
+        show_figure(self.code_out, highlight_code(self.images[:16], self.indices[:16], self.code.value))
+
+    @torch.no_grad()
+    def draw_edit(self):
+        i, r, c = self.image.value, self.row.value, self.col.value
+        edited = self.indices[i:i + 1].clone()
+        old = int(edited[0, r, c])
+        edited[0, r, c] = self.new_code.value
+        before, after = self.model.decode(self.indices[i:i + 1])[0], self.model.decode(edited)[0]
+        fig, axes = plt.subplots(1, 3, figsize=(6.6, 2.3))
+        cell = self.images.shape[-1] // self.indices.shape[-1]
+        for ax, img, title in zip(axes, (before, after, (after - before).abs().sum(0, keepdim=True).expand(3, -1, -1)),
+                                  (f"code {old} at ({r},{c})", f"code {self.new_code.value} at ({r},{c})", "|difference|")):
+            ax.imshow(to_numpy_image(img / (img.max() if title == "|difference|" and img.max() > 0 else 1)),
+                      interpolation="nearest")
+            ax.add_patch(plt.Rectangle((c * cell - 0.5, r * cell - 0.5), cell, cell, fill=False, ec="white", lw=1))
+            ax.set_title(title, fontsize=8)
+            ax.axis("off")
+        show_figure(self.edit_out, fig)

@@ -11,10 +11,10 @@ import mmfuse_lite.nn as mnn
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def chapter_namespace(name):
+def chapter_namespace(name, extra=None):
     """Execute the cells tagged ``package-sync`` of a notebook and return their namespace."""
     nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
-    ns = {"torch": torch, "nn": nn}
+    ns = {"torch": torch, "nn": nn, **(extra or {})}
     cells = [c for c in nb.cells if "package-sync" in c.metadata.get("tags", [])]
     assert cells, f"{name} has no package-sync cells"
     for cell in cells:
@@ -41,3 +41,16 @@ def test_chapter2_conv_block_matches_package():
     for args in [(3, 8), (8, 16, 4, 2), (8, 4, 4, 2, True), (4, 8, 1)]:
         a, b = ns["conv_block"](*args), mnn.conv_block(*args)
         assert [repr(m) for m in a] == [repr(m) for m in b]
+
+
+def test_chapter3_quantizer_matches_package():
+    ns = chapter_namespace("03_vq_vae.ipynb", extra={"F": torch.nn.functional})
+    g = torch.Generator().manual_seed(0)
+    z, book = torch.randn(50, 8, generator=g), torch.randn(12, 8, generator=g)
+    assert torch.equal(ns["nearest_code"](z, book), mnn.nearest_code(z, book))
+    for shape in [(2, 8, 4, 4), (3, 7, 8)]:
+        ours, theirs = ns["VectorQuantizer"](16, 8), mnn.VectorQuantizer(16, 8)
+        ours.load_state_dict(theirs.state_dict())
+        x = torch.randn(*shape, generator=g)
+        for a, b in zip(ours(x), theirs(x)):
+            assert torch.equal(a, b)

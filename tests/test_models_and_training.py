@@ -124,3 +124,61 @@ def test_checkpoint_mismatch_is_explained(tmp_path):
         checkpoints.load(Autoencoder(width=8, latent_channels=2), tmp_path / "ae")
     with pytest.raises(FileNotFoundError):
         checkpoints.load(Autoencoder(), tmp_path / "missing")
+
+
+def test_vector_quantizer_maps_and_sequences():
+    from mmfuse_lite.nn import VectorQuantizer, nearest_code
+    vq = VectorQuantizer(num_codes=16, dim=4)
+    out = vq(torch.randn(2, 4, 5, 6))
+    assert out.quantized.shape == (2, 4, 5, 6) and out.indices.shape == (2, 5, 6)
+    assert torch.allclose(out.loss, out.codebook_loss + 0.25 * out.commitment_loss)
+    assert torch.allclose(vq.lookup(out.indices), out.quantized, atol=1e-6)
+    seq = vq(torch.randn(3, 7, 4))
+    assert seq.quantized.shape == (3, 7, 4) and seq.indices.shape == (3, 7)
+    z, book = torch.randn(100, 4), torch.randn(16, 4)
+    assert torch.equal(nearest_code(z, book), torch.cdist(z, book).argmin(1))
+
+
+@pytest.mark.parametrize("z, error, match", [
+    (torch.randn(2, 8, 4, 4), ValueError, "8 channels in dim 1.*dim=4"),
+    (torch.randn(2, 5, 8), ValueError, "8 channels in dim 2"),
+    (torch.randn(4, 4), ValueError, r"\(B, C, H, W\) or a sequence"),
+    (torch.ones(2, 4, 3, 3, dtype=torch.long), TypeError, "floating-point"),
+])
+def test_vector_quantizer_rejects_bad_input(z, error, match):
+    from mmfuse_lite.nn import VectorQuantizer
+    with pytest.raises(error, match=match):
+        VectorQuantizer(num_codes=16, dim=4)(z)
+
+
+def test_vector_quantizer_lookup_and_args():
+    from mmfuse_lite.nn import VectorQuantizer
+    vq = VectorQuantizer(num_codes=8, dim=4)
+    with pytest.raises(ValueError, match=r"in \[0, 8\)"):
+        vq.lookup(torch.tensor([[9]]))
+    with pytest.raises(TypeError, match="integer"):
+        vq.lookup(torch.tensor([[1.0]]))
+    with pytest.raises(ValueError, match="num_codes"):
+        VectorQuantizer(num_codes=0)
+
+
+def test_vqvae_encode_decode_and_loss():
+    from mmfuse_lite.nn import VQVAE, vqvae_loss
+    m = VQVAE(width=4, dim=4, num_codes=8, downsamples=1)
+    x = torch.rand(2, 3, 32, 32)
+    codes = m.encode(x)
+    assert codes.shape == (2, 16, 16) and codes.dtype == torch.long
+    assert m.decode(codes).shape == x.shape
+    loss, parts = vqvae_loss(m, {"image": x})
+    assert loss.dim() == 0 and set(parts) == {"reconstruction", "codebook", "commitment"}
+
+
+def test_codebook_stats():
+    from mmfuse_lite.metrics import codebook_stats
+    s = codebook_stats(torch.arange(4).repeat(3), 8)
+    assert s["usage"] == 0.5 and abs(s["perplexity"] - 4) < 1e-5 and s["counts"].sum() == 12
+    assert abs(codebook_stats(torch.zeros(5, dtype=torch.long), 8)["perplexity"] - 1) < 1e-6
+    with pytest.raises(ValueError, match=r"in \[0, 8\)"):
+        codebook_stats(torch.tensor([8]), 8)
+    with pytest.raises(TypeError):
+        codebook_stats(torch.tensor([0.5]), 8)

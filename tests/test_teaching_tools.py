@@ -13,12 +13,18 @@ REFERENCE = {
     "check_interpolate": lambda z0, z1, t: (1 - t) * z0 + t * z1,
     "check_bottleneck": lambda s, c, d: c * (s // 2**d) ** 2,
     "check_bag_of_words": lambda ids, v: torch.nn.functional.one_hot(ids, v).sum(1).float() * (torch.arange(v) != 0),
+    "check_nearest_code": lambda z, e: (z[:, None] - e[None]).pow(2).sum(-1).argmin(1),
+    "check_straight_through": lambda z, q: z + (q - z).detach(),
+    "check_perplexity": lambda idx, k: torch.special.entr(torch.bincount(idx, minlength=k) / idx.numel()).sum().exp(),
 }
 WRONG = {
     "check_psnr": (lambda x, y: 10 * torch.log10(1 / (x - y).pow(2).mean()), "shape"),
     "check_interpolate": (lambda z0, z1, t: t * z0 + (1 - t) * z1, "t = 0"),
     "check_bottleneck": (lambda s, c, d: c * (s // d) ** 2, "halves"),
     "check_bag_of_words": (lambda ids, v: torch.nn.functional.one_hot(ids, v).sum(1).float(), "padding"),
+    "check_nearest_code": (lambda z, e: (z @ e.t()).argmax(1), "argmin"),
+    "check_straight_through": (lambda z, q: q, "no gradient reached z"),
+    "check_perplexity": (lambda idx, k: float(torch.unique(idx).numel()), "exp"),
 }
 
 
@@ -58,5 +64,22 @@ def test_latent_interpolation():
     with torch.no_grad():
         assert torch.allclose(strip[0], m(imgs[:1])[0][0].clamp(0, 1), atol=1e-5)
     w = widgets.latent_interpolation(m, imgs)
-    assert len(w.children) == 4
+    assert "image/png" in w.out.outputs[0]["data"]
+    w.t.value = 0.9                                   # moving a slider redraws
+    assert w.out.outputs[0]["data"]["image/png"]
+    matplotlib.pyplot.close("all")
+
+
+def test_codebook_explorer():
+    from mmfuse_lite.nn import VQVAE
+    m = VQVAE(width=4, dim=4, num_codes=8, downsamples=1).eval()
+    imgs = torch.rand(6, 3, 32, 32)
+    ex = widgets.CodebookExplorer(m, imgs, num_codes=8)
+    assert ex.indices.shape == (6, 16, 16)
+    first = ex.edit_out.outputs[0]["data"]["image/png"]
+    ex.new_code.value = (int(ex.indices[0, 8, 8]) + 1) % 8
+    assert ex.edit_out.outputs[0]["data"]["image/png"] != first
+    for out in (ex.map_out, ex.code_out):
+        assert "image/png" in out.outputs[0]["data"]
+    assert viz.highlight_code(imgs, ex.indices, 3) is not None
     matplotlib.pyplot.close("all")

@@ -1,0 +1,43 @@
+"""VQ-VAE: the chapter-2 encoder and decoder with a vector quantiser in between."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .autoencoder import Decoder, Encoder
+from .quantize import VectorQuantizer, VQOutput
+
+
+class VQVAE(nn.Module):
+    """Encoder -> VectorQuantizer -> Decoder. ``forward`` returns ``(reconstruction, VQOutput)``."""
+
+    def __init__(self, width: int = 32, dim: int = 8, num_codes: int = 64, downsamples: int = 2,
+                 beta: float = 0.25, channels: int = 3):
+        super().__init__()
+        self.encoder = Encoder(channels, width, dim, downsamples)
+        self.quantizer = VectorQuantizer(num_codes, dim, beta)
+        self.decoder = Decoder(channels, width, dim, downsamples)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, VQOutput]:
+        vq = self.quantizer(self.encoder(x))
+        return self.decoder(vq.quantized), vq
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Images -> code maps (B, H', W') of integer indices."""
+        return self.quantizer(self.encoder(x)).indices
+
+    @torch.no_grad()
+    def decode(self, indices: torch.Tensor) -> torch.Tensor:
+        """Code maps (B, H', W') -> images."""
+        return self.decoder(self.quantizer.lookup(indices))
+
+
+def vqvae_loss(model: VQVAE, batch) -> tuple[torch.Tensor, dict]:
+    """Reconstruction MSE + codebook + beta * commitment, with the parts for logging."""
+    x = batch["image"] if isinstance(batch, dict) else batch
+    x_hat, vq = model(x)
+    rec = F.mse_loss(x_hat, x)
+    return rec + vq.loss, {"reconstruction": rec.detach(), "codebook": vq.codebook_loss.detach(),
+                           "commitment": vq.commitment_loss.detach()}
