@@ -93,7 +93,7 @@ def _store(nb_path: str, seconds: float) -> None:
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     outputs = _outputs[nb_path]
     for num, cell in enumerate(code_cells):
-        cell.outputs = [nbformat.from_dict({k: v for k, v in o.items()}) for o in outputs.get(num, [])]
+        cell.outputs = [nbformat.from_dict(dict(o)) for o in outputs.get(num, [])]
         for o in cell.outputs:
             if o.get("output_type") == "execute_result":
                 o.setdefault("execution_count", num + 1)

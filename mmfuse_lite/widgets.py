@@ -26,11 +26,16 @@ def show_figure(out: W.Output, fig) -> None:
 
 
 @torch.no_grad()
-def interpolate_latents(model, a: torch.Tensor, b: torch.Tensor, steps: int = 8) -> torch.Tensor:
-    """Decode straight-line mixes of the latents of images a and b (each (3, H, W))."""
+def decode_mixes(model, a: torch.Tensor, b: torch.Tensor, ts: torch.Tensor) -> torch.Tensor:
+    """Decode (1 - t) E(a) + t E(b) for each t in ``ts``; a and b are single images (3, H, W)."""
     za, zb = model.encoder(a[None]), model.encoder(b[None])
-    ts = torch.linspace(0, 1, steps).view(-1, 1, 1, 1)
+    ts = torch.as_tensor(ts, dtype=za.dtype).view(-1, 1, 1, 1)
     return model.decoder((1 - ts) * za + ts * zb).clamp(0, 1)
+
+
+def interpolate_latents(model, a: torch.Tensor, b: torch.Tensor, steps: int = 8) -> torch.Tensor:
+    """``steps`` evenly spaced decoded mixes from image a (t = 0) to image b (t = 1)."""
+    return decode_mixes(model, a, b, torch.linspace(0, 1, steps))
 
 
 class LatentInterpolation(W.VBox):
@@ -48,10 +53,9 @@ class LatentInterpolation(W.VBox):
         super().__init__([W.HBox([self.a, self.b, self.t]), self.out])
         self.draw()
 
-    @torch.no_grad()
     def draw(self):
         a, b, t = self.images[self.a.value], self.images[self.b.value], self.t.value
-        mix = self.model.decoder((1 - t) * self.model.encoder(a[None]) + t * self.model.encoder(b[None]))[0]
+        mix = decode_mixes(self.model, a, b, [t])[0]
         fig, axes = plt.subplots(1, 3, figsize=(6, 2.2))
         for ax, img, title in zip(axes, (a, mix, b), ("A", f"decoded mix t={t:.2f}", "B")):
             ax.imshow(to_numpy_image(img), interpolation="nearest")
