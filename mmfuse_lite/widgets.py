@@ -64,11 +64,6 @@ class LatentInterpolation(W.VBox):
         show_figure(self.out, fig)
 
 
-def latent_interpolation(model, images: torch.Tensor) -> LatentInterpolation:
-    """The :class:`LatentInterpolation` widget."""
-    return LatentInterpolation(model, images)
-
-
 class CodebookExplorer(W.VBox):
     """Explore what a VQ model's codes mean.
 

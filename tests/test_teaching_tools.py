@@ -63,7 +63,7 @@ def test_latent_interpolation():
     assert strip.shape == (5, 3, 32, 32) and 0 <= strip.min() and strip.max() <= 1
     with torch.no_grad():
         assert torch.allclose(strip[0], m(imgs[:1])[0][0].clamp(0, 1), atol=1e-5)
-    w = widgets.latent_interpolation(m, imgs)
+    w = widgets.LatentInterpolation(m, imgs)
     assert "image/png" in w.out.outputs[0]["data"]
     w.t.value = 0.9                                   # moving a slider redraws
     assert w.out.outputs[0]["data"]["image/png"]

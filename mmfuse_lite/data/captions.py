@@ -166,3 +166,10 @@ class WordTokenizer:
                 raise ValueError(f"sentence has {len(ids)} tokens, more than max_len={self.max_len}: {t!r}")
             out[row, :len(ids)] = torch.tensor(ids)
         return out
+
+    def bag_of_words(self, texts) -> "torch.Tensor":
+        """(B, vocab) float word counts of a list of sentences; padding is not counted."""
+        import torch
+        counts = torch.nn.functional.one_hot(self(texts), len(self)).sum(1).float()
+        counts[:, self.pad_id] = 0
+        return counts
