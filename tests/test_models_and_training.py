@@ -170,7 +170,7 @@ def test_vqvae_encode_decode_and_loss():
     assert codes.shape == (2, 16, 16) and codes.dtype == torch.long
     assert m.decode(codes).shape == x.shape
     loss, parts = vqvae_loss(m, {"image": x})
-    assert loss.dim() == 0 and set(parts) == {"reconstruction", "codebook", "commitment"}
+    assert loss.dim() == 0 and set(parts) == {"reconstruction", "codebook", "commitment", "batch_usage"}
 
 
 def test_codebook_stats():

@@ -9,6 +9,10 @@ extra losses train the codebook and keep the encoder close to it:
 
 (codebook term, then commitment term; taming-transformers' default "legacy" mode
 puts beta on the codebook term instead).
+
+The keyword options are the cures for codebook collapse that chapter 4 measures:
+EMA codebook updates, k-means initialisation, dead-code restarts, and low-dimensional
+l2-normalised (cosine) codes. With none of them this is exactly chapter 3's quantiser.
 """
 from __future__ import annotations
 
@@ -31,6 +35,45 @@ def nearest_code(z: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
     return d.argmin(1)
 
 
+def kmeans(x: torch.Tensor, k: int, iters: int = 10, cosine: bool = False) -> torch.Tensor:
+    """Lloyd's k-means on the rows of ``x`` (N, D): returns ``k`` centroids (k, D).
+
+    Seeded with ``k`` random rows; a centroid that loses all its points keeps its place.
+    """
+    n = x.shape[0]
+    start = torch.randperm(n, device=x.device)[:k] if n >= k else torch.randint(n, (k,), device=x.device)
+    centroids = x[start].clone()
+    for _ in range(iters):
+        idx = nearest_code(x, centroids)
+        counts = torch.bincount(idx, minlength=k)
+        sums = torch.zeros_like(centroids).index_add_(0, idx, x)
+        filled = counts > 0
+        centroids[filled] = sums[filled] / counts[filled, None]
+        if cosine:
+            centroids = F.normalize(centroids, dim=1)
+    return centroids
+
+
+@torch.no_grad()
+def ema_update(cluster_size: torch.Tensor, code_sum: torch.Tensor, h: torch.Tensor, indices: torch.Tensor,
+               decay: float = 0.99, eps: float = 1e-5) -> torch.Tensor:
+    """One EMA codebook step (VQ-VAE paper, appendix A.1); returns the new codebook (K, D).
+
+    ``cluster_size`` (K,) and ``code_sum`` (K, D) are moving averages of how many vectors
+    each code received and of their sum; both are updated in place. Each code becomes the
+    mean of its vectors, sum / count, with Laplace smoothing so that a code that received
+    nothing keeps its place instead of dividing by zero.
+    """
+    k = cluster_size.shape[0]
+    counts = torch.bincount(indices, minlength=k).to(cluster_size.dtype)
+    sums = torch.zeros_like(code_sum).index_add_(0, indices, h.to(code_sum.dtype))
+    cluster_size.lerp_(counts, 1 - decay)     # N_k <- decay N_k + (1 - decay) n_k
+    code_sum.lerp_(sums, 1 - decay)           # m_k <- decay m_k + (1 - decay) sum of its vectors
+    n = cluster_size.sum()
+    smoothed = (cluster_size + eps) / (n + k * eps) * n
+    return code_sum / smoothed[:, None]
+
+
 class VQOutput(NamedTuple):
     """What :class:`VectorQuantizer` returns. ``loss`` = codebook + beta * commitment."""
 
@@ -42,20 +85,55 @@ class VQOutput(NamedTuple):
 
 
 class VectorQuantizer(nn.Module):
-    """A codebook of ``num_codes`` vectors of size ``dim``, with a straight-through lookup.
+    """A codebook of ``num_codes`` vectors, with a straight-through nearest-code lookup.
 
     Accepts feature maps (B, C, H, W) with C == dim, or sequences (B, N, C).
+
+    Options (chapter 4):
+        code_dim: look codes up in a smaller space; linear projections map
+            ``dim -> code_dim`` before the lookup and back after it.
+        cosine: l2-normalise inputs and codes, so the nearest code is the most similar
+            direction.
+        ema_decay: update codes as exponential moving averages of the vectors assigned
+            to them (decay 0.99 in the paper) instead of by gradient; the codebook term
+            is then only logged.
+        eps: Laplace smoothing of the EMA cluster sizes, so an unused code does not
+            divide by zero.
+        kmeans_init: set the codebook by k-means on the first training batch.
+        restart_below: a code whose moving-average use per batch falls below this is
+            moved onto a random encoder output of the current batch (0 = off).
     """
 
-    def __init__(self, num_codes: int = 64, dim: int = 8, beta: float = 0.25):
+    def __init__(self, num_codes: int = 64, dim: int = 8, beta: float = 0.25, *, code_dim: int | None = None,
+                 cosine: bool = False, ema_decay: float | None = None, eps: float = 1e-5,
+                 kmeans_init: bool = False, kmeans_iters: int = 10, restart_below: float = 0.0):
         super().__init__()
         check_positive_int(num_codes, "num_codes")
         check_positive_int(dim, "dim")
         if not beta >= 0:
             raise ValueError(f"beta must be >= 0, got {beta}")
+        if ema_decay is not None and not 0 < ema_decay < 1:
+            raise ValueError(f"ema_decay must be in (0, 1) (the paper uses 0.99), got {ema_decay}")
+        if not restart_below >= 0:
+            raise ValueError(f"restart_below must be >= 0, got {restart_below}")
         self.num_codes, self.dim, self.beta = num_codes, dim, beta
-        self.codebook = nn.Embedding(num_codes, dim)
+        self.code_dim = check_positive_int(code_dim, "code_dim") if code_dim is not None else dim
+        self.cosine, self.ema_decay, self.eps = cosine, ema_decay, eps
+        self.kmeans_iters, self.restart_below = kmeans_iters, restart_below
+        self.codebook = nn.Embedding(num_codes, self.code_dim)
         nn.init.uniform_(self.codebook.weight, -1 / num_codes, 1 / num_codes)
+        if self.code_dim != dim:
+            self.project_in, self.project_out = nn.Linear(dim, self.code_dim), nn.Linear(self.code_dim, dim)
+        else:
+            self.project_in, self.project_out = nn.Identity(), nn.Identity()
+        # Buffers only for the options that need them, so chapter 3's state dict stays as it was.
+        if ema_decay is not None or restart_below > 0:
+            self.register_buffer("cluster_size", torch.ones(num_codes))  # moving average of uses per batch
+        if ema_decay is not None:
+            self.codebook.weight.requires_grad_(False)
+            self.register_buffer("code_sum", self.codebook.weight.detach().clone())
+        if kmeans_init:
+            self.register_buffer("initialised", torch.tensor(False))
 
     def _flatten(self, z: torch.Tensor) -> torch.Tensor:
         if not isinstance(z, torch.Tensor):
@@ -80,16 +158,54 @@ class VectorQuantizer(nn.Module):
             return flat.view(b, h, w, -1).permute(0, 3, 1, 2)
         return flat.view(*like.shape[:2], -1)
 
+    def codes(self) -> torch.Tensor:
+        """The code vectors as the lookup sees them: (num_codes, code_dim)."""
+        w = self.codebook.weight
+        return F.normalize(w, dim=1) if self.cosine else w
+
     def forward(self, z: torch.Tensor) -> VQOutput:
         flat = self._flatten(z)
-        indices = nearest_code(flat.detach(), self.codebook.weight.detach())
-        q = self.codebook(indices)
-        codebook_loss = F.mse_loss(q, flat.detach())
-        commitment_loss = F.mse_loss(flat, q.detach())
-        q = flat + (q - flat).detach()          # straight-through: forward q, backward identity
+        h = self.project_in(flat)
+        if self.cosine:
+            h = F.normalize(h, dim=1)
+        if self.training and hasattr(self, "initialised") and not self.initialised:
+            self._kmeans_init(h.detach())
+        codes = self.codes()
+        indices = nearest_code(h.detach(), codes.detach())
+        q = codes[indices]
+        codebook_loss = F.mse_loss(q, h.detach())      # no gradient when the codebook is an EMA
+        commitment_loss = F.mse_loss(h, q.detach())
+        if self.training and hasattr(self, "cluster_size"):
+            self._update_codebook(h.detach(), indices)
+        q = h + (q - h).detach()                      # straight-through: forward q, backward identity
         index_shape = (z.shape[0], *z.shape[2:]) if z.dim() == 4 else z.shape[:2]
-        return VQOutput(self._unflatten(q, z), indices.view(index_shape), codebook_loss, commitment_loss,
-                        codebook_loss + self.beta * commitment_loss)
+        return VQOutput(self._unflatten(self.project_out(q), z), indices.view(index_shape), codebook_loss,
+                        commitment_loss, codebook_loss + self.beta * commitment_loss)
+
+    @torch.no_grad()
+    def _kmeans_init(self, h: torch.Tensor) -> None:
+        self.codebook.weight.data.copy_(kmeans(h.float(), self.num_codes, self.kmeans_iters, self.cosine))
+        if hasattr(self, "code_sum"):
+            self.code_sum.copy_(self.codebook.weight * self.cluster_size[:, None])
+        self.initialised.fill_(True)
+
+    @torch.no_grad()
+    def _update_codebook(self, h: torch.Tensor, indices: torch.Tensor) -> None:
+        if self.ema_decay is not None:
+            self.codebook.weight.data.copy_(
+                ema_update(self.cluster_size, self.code_sum, h, indices, self.ema_decay, self.eps))
+        else:   # only the usage statistics, for restarts
+            counts = torch.bincount(indices, minlength=self.num_codes).to(self.cluster_size.dtype)
+            self.cluster_size.lerp_(counts, 1 - 0.99)
+        if self.restart_below > 0:
+            dead = self.cluster_size < self.restart_below
+            if dead.any():
+                picks = torch.randint(h.shape[0], (int(dead.sum()),), device=h.device)
+                # .data: the backward pass of this step may still hold the old weights
+                self.codebook.weight.data[dead] = h[picks].to(self.codebook.weight.dtype)
+                self.cluster_size[dead] = self.restart_below      # a grace period before the next restart
+                if hasattr(self, "code_sum"):
+                    self.code_sum[dead] = self.codebook.weight[dead] * self.restart_below
 
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:
         """Code vectors for an index grid (B, H, W) -> (B, dim, H, W), or (B, N) -> (B, N, dim)."""
@@ -98,5 +214,5 @@ class VectorQuantizer(nn.Module):
         if indices.numel() and (indices.min() < 0 or indices.max() >= self.num_codes):
             raise ValueError(f"indices must be in [0, {self.num_codes}), got range "
                              f"[{indices.min().item()}, {indices.max().item()}]")
-        vectors = self.codebook(indices.long())
+        vectors = self.project_out(self.codes()[indices.long()])
         return vectors.permute(0, 3, 1, 2) if indices.dim() == 3 else vectors

@@ -10,13 +10,20 @@ from .quantize import VectorQuantizer, VQOutput
 
 
 class VQVAE(nn.Module):
-    """Encoder -> VectorQuantizer -> Decoder. ``forward`` returns ``(reconstruction, VQOutput)``."""
+    """Encoder -> quantiser -> Decoder. ``forward`` returns ``(reconstruction, VQOutput)``.
+
+    ``quantizer`` replaces the default ``VectorQuantizer(num_codes, dim, beta)``: any module
+    with ``dim``, ``num_codes`` and ``lookup`` that returns a :class:`VQOutput` (chapter 4
+    plugs in the collapse cures and FSQ).
+    """
 
     def __init__(self, width: int = 32, dim: int = 8, num_codes: int = 64, downsamples: int = 2,
-                 beta: float = 0.25, channels: int = 3):
+                 beta: float = 0.25, channels: int = 3, quantizer: nn.Module | None = None):
         super().__init__()
+        if quantizer is not None and getattr(quantizer, "dim", dim) != dim:
+            raise ValueError(f"the quantizer expects dim={quantizer.dim} channels, but the encoder makes dim={dim}")
         self.encoder = Encoder(channels, width, dim, downsamples)
-        self.quantizer = VectorQuantizer(num_codes, dim, beta)
+        self.quantizer = quantizer if quantizer is not None else VectorQuantizer(num_codes, dim, beta)
         self.decoder = Decoder(channels, width, dim, downsamples)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, VQOutput]:
@@ -35,9 +42,14 @@ class VQVAE(nn.Module):
 
 
 def vqvae_loss(model: VQVAE, batch) -> tuple[torch.Tensor, dict]:
-    """Reconstruction MSE + codebook + beta * commitment, with the parts for logging."""
+    """Reconstruction MSE + codebook + beta * commitment, with the parts for logging.
+
+    ``batch_usage`` is the fraction of the codebook used by this batch (a lower bound on
+    the usage over a split, cheap enough to log every step).
+    """
     x = batch["image"] if isinstance(batch, dict) else batch
     x_hat, vq = model(x)
     rec = F.mse_loss(x_hat, x)
+    used = vq.indices.unique().numel() / model.quantizer.num_codes
     return rec + vq.loss, {"reconstruction": rec.detach(), "codebook": vq.codebook_loss.detach(),
-                           "commitment": vq.commitment_loss.detach()}
+                           "commitment": vq.commitment_loss.detach(), "batch_usage": used}
