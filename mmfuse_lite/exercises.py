@@ -162,5 +162,58 @@ def check_perplexity(fn) -> bool:
     return _passed(name, len(cases))
 
 
+def check_ema_update(fn) -> bool:
+    """Check ``fn(cluster_size, code_sum, h, indices, decay, eps)`` -> new codebook (K, D).
+
+    It must update ``cluster_size`` and ``code_sum`` in place as moving averages, and
+    return code_sum / Laplace-smoothed cluster sizes.
+    """
+    name = "check_ema_update"
+    size, total = torch.tensor([2.0, 2.0]), torch.tensor([[2.0], [4.0]])
+    got = _call(name, fn, size, total, torch.tensor([[3.0]]), torch.tensor([0]), 0.5, 0.0)
+    _expect_close(name, "cluster_size after one step (decay 0.5, one vector to code 0)", size,
+                  torch.tensor([1.5, 1.0]), 1e-6,
+                  "Update in place: N_k <- decay * N_k + (1 - decay) * (number of vectors assigned to k).")
+    _expect_close(name, "code_sum after one step", total, torch.tensor([[2.5], [2.0]]), 1e-6,
+                  "Update in place: m_k <- decay * m_k + (1 - decay) * (sum of the vectors assigned to k).")
+    _expect_close(name, "returned codebook (eps = 0)", got, torch.tensor([[2.5 / 1.5], [2.0]]), 1e-5,
+                  "Each code is m_k / N_k (with Laplace smoothing when eps > 0).")
+    g = torch.Generator().manual_seed(4)
+    k, d = 6, 3
+    size, total = torch.rand(k, generator=g) + 0.5, torch.randn(k, d, generator=g)
+    h, idx = torch.randn(40, d, generator=g), torch.randint(0, 3, (40,), generator=g)   # codes 3..5 get nothing
+    ref_size, ref_total = size.clone(), total.clone()
+    from .nn.quantize import ema_update
+    expected = ema_update(ref_size, ref_total, h, idx, 0.9, 1e-2)
+    got = _call(name, fn, size, total, h, idx, 0.9, 1e-2)
+    _expect_close(name, "random case with eps = 0.01 and three unused codes", got, expected, 1e-5,
+                  "Laplace smoothing: N'_k = (N_k + eps) / (n + K eps) * n with n = sum of N_k; codes = m_k / N'_k.")
+    return _passed(name, 4)
+
+
+def check_fsq_bound(fn) -> bool:
+    """Check ``fn(h, levels)`` -> values that round to exactly ``levels[i]`` integers per channel."""
+    name = "check_fsq_bound"
+    from .nn.fsq import fsq_bound
+    for levels in ([5, 5], [8, 6, 3]):
+        lv = torch.tensor(levels)
+        h = torch.linspace(-12, 12, 2001)[:, None].expand(-1, len(levels)).contiguous()
+        got = _call(name, fn, h, lv)
+        if not isinstance(got, torch.Tensor) or got.shape != h.shape:
+            raise ExerciseError(f"{name} [levels {levels}]: expected a tensor of shape {tuple(h.shape)}, "
+                                f"got {getattr(got, 'shape', type(got).__name__)}")
+        for i, L in enumerate(levels):
+            values = got[:, i].round().unique().tolist()
+            want = list(range(-(L // 2), L - L // 2))
+            if values != want:
+                raise ExerciseError(f"{name} [levels {levels}, channel {i}]: rounding should give the {L} integers "
+                                    f"{want}, got {values}. Use tanh(h + shift) * (L - 1) / 2 - offset, with "
+                                    "offset 0.5 for even L and shift = atanh(offset / ((L - 1) / 2)).")
+        _expect_close(name, f"levels {levels}", got, fsq_bound(h, lv), 1e-2,
+                      "Squash with tanh and shift even levels by half a step, as in the FSQ paper.")
+    return _passed(name, 2)
+
+
 __all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck", "check_bag_of_words",
-           "check_nearest_code", "check_straight_through", "check_perplexity"]
+           "check_nearest_code", "check_straight_through", "check_perplexity",
+           "check_ema_update", "check_fsq_bound"]

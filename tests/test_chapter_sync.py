@@ -54,3 +54,22 @@ def test_chapter3_quantizer_matches_package():
         x = torch.randn(*shape, generator=g)
         for a, b in zip(ours(x), theirs(x)):
             assert torch.equal(a, b)
+
+
+def test_chapter4_cures_match_package():
+    ns = chapter_namespace("04_codebook_lab.ipynb", extra={"F": torch.nn.functional, "mnn": mnn})
+    g = torch.Generator().manual_seed(0)
+    for k in (4, 16):
+        h, idx = torch.randn(60, 3, generator=g), torch.randint(0, k // 2, (60,), generator=g)
+        sizes, sums = torch.rand(k, generator=g) + 0.1, torch.randn(k, 3, generator=g)
+        a = ns["ema_update"](sizes.clone(), sums.clone(), h, idx, 0.9, 1e-3)
+        b = mnn.ema_update(sizes.clone(), sums.clone(), h, idx, 0.9, 1e-3)
+        assert torch.equal(a, b)
+    x = torch.randn(200, 4, generator=g)
+    for cosine in (False, True):
+        torch.manual_seed(1); a = ns["kmeans"](x, 10, 5, cosine)
+        torch.manual_seed(1); b = mnn.kmeans(x, 10, 5, cosine)
+        assert torch.equal(a, b)
+    levels = torch.tensor([8, 5, 3])
+    h = 3 * torch.randn(50, 3, generator=g)
+    assert torch.equal(ns["fsq_bound"](h, levels), mnn.fsq_bound(h, levels))
