@@ -12,7 +12,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def test_ema_update_moves_used_codes_to_their_mean_and_keeps_unused_ones():
-    k, d = 4, 2
+    k = 4
     size, total = torch.ones(k), torch.tensor([[0.0, 0], [1, 1], [2, 2], [3, 3]])
     start = total.clone()
     h = torch.tensor([[10.0, 0], [12, 0]])
