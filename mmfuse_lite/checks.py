@@ -37,3 +37,13 @@ def check_same_shape(a: torch.Tensor, b: torch.Tensor, names=("a", "b")) -> None
             raise TypeError(f"{n} must be a torch.Tensor, got {type(t).__name__}")
     if a.shape != b.shape:
         raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+
+
+def check_indices(indices, num_codes: int) -> torch.Tensor:
+    """An integer tensor of code indices, all in [0, num_codes)."""
+    if not isinstance(indices, torch.Tensor) or torch.is_floating_point(indices) or indices.dtype == torch.bool:
+        raise TypeError(f"indices must be an integer tensor, got {getattr(indices, 'dtype', type(indices))}")
+    if indices.numel() and (indices.min() < 0 or indices.max() >= num_codes):
+        raise ValueError(f"indices must be in [0, {num_codes}), got range "
+                         f"[{indices.min().item()}, {indices.max().item()}]")
+    return indices

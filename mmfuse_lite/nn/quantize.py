@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_positive_int
+from ..checks import check_indices, check_positive_int
 
 
 def nearest_code(z: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
@@ -209,10 +209,6 @@ class VectorQuantizer(nn.Module):
 
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:
         """Code vectors for an index grid (B, H, W) -> (B, dim, H, W), or (B, N) -> (B, N, dim)."""
-        if not isinstance(indices, torch.Tensor) or indices.dtype not in (torch.long, torch.int, torch.int16):
-            raise TypeError(f"indices must be an integer tensor, got {getattr(indices, 'dtype', type(indices))}")
-        if indices.numel() and (indices.min() < 0 or indices.max() >= self.num_codes):
-            raise ValueError(f"indices must be in [0, {self.num_codes}), got range "
-                             f"[{indices.min().item()}, {indices.max().item()}]")
+        check_indices(indices, self.num_codes)
         vectors = self.project_out(self.codes()[indices.long()])
         return vectors.permute(0, 3, 1, 2) if indices.dim() == 3 else vectors
