@@ -67,3 +67,30 @@ def load(model: torch.nn.Module, path, device: str = "cpu") -> dict:
         raise ValueError("\n".join(lines))
     model.load_state_dict(state)
     return load_card(path) if _paths(path)[1].exists() else {}
+
+
+REPOSITORY_RAW = "https://raw.githubusercontent.com/mmfuse/mmfuse/main/data/checkpoints"
+_SHIPPED = pathlib.Path(__file__).resolve().parents[1] / "data" / "checkpoints"
+
+
+def shipped(name: str) -> pathlib.Path:
+    """Path (without suffix) of a checkpoint shipped in ``data/checkpoints/``.
+
+    In a clone of the repository the file is already there. A pip-installed package
+    (Colab) has no ``data/``: the weights and card are then downloaded once from the
+    repository into ``~/.cache/mmfuse``.
+    """
+    local = _SHIPPED / name
+    if local.with_suffix(".safetensors").exists():
+        return local
+    cache = pathlib.Path.home() / ".cache" / "mmfuse" / name
+    if not cache.with_suffix(".safetensors").exists():
+        from .runtime import is_online
+        if not is_online("raw.githubusercontent.com"):
+            raise FileNotFoundError(f"checkpoint {name!r} is not in {_SHIPPED} and the repository cannot be "
+                                    f"reached to download it; clone the repository or go online")
+        import urllib.request
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in (".safetensors", ".json"):
+            urllib.request.urlretrieve(f"{REPOSITORY_RAW}/{name}{suffix}", cache.with_suffix(suffix))
+    return cache

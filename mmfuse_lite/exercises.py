@@ -214,6 +214,52 @@ def check_fsq_bound(fn) -> bool:
     return _passed(name, 2)
 
 
+def check_hinge_d_loss(fn) -> bool:
+    """Check ``fn(real_logits, fake_logits)`` -> the discriminator's hinge loss (a scalar)."""
+    name = "check_hinge_d_loss"
+    cases = [
+        ("confident and right: real logits > 1, fake < -1 -> loss 0", torch.tensor([3.0, 1.5]), torch.tensor([-2.0, -1.0]), 0.0),
+        ("all logits 0 -> 0.5 * (1 + 1) = 1", torch.zeros(4), torch.zeros(4), 1.0),
+        ("real [2, 0], fake [-2, 0.5] -> 0.5 * (mean[0, 1] + mean[0, 1.5])", torch.tensor([2.0, 0.0]),
+         torch.tensor([-2.0, 0.5]), 0.625),
+        ("patch logits (B, 1, H, W): average over every patch", torch.full((2, 1, 3, 3), 0.5),
+         torch.full((2, 1, 3, 3), -3.0), 0.25),
+    ]
+    for case, real, fake, want in cases:
+        got = _call(name, fn, real, fake)
+        if not isinstance(got, torch.Tensor) or got.dim() != 0:
+            raise ExerciseError(f"{name} [{case}]: expected a scalar tensor, got "
+                                f"{getattr(got, 'shape', type(got).__name__)}. Average with .mean().")
+        if abs(got.item() - want) > 1e-5:
+            raise ExerciseError(f"{name} [{case}]: expected {want:.4f}, got {got.item():.4f}. The loss is "
+                                "0.5 * (mean(relu(1 - real)) + mean(relu(1 + fake))): no penalty once a real "
+                                "logit is above +1 or a fake one below -1.")
+    return _passed(name, len(cases))
+
+
+def check_adaptive_weight(fn) -> bool:
+    """Check ``fn(rec_loss, g_loss, last_layer)`` -> ||grad rec|| / (||grad g|| + 1e-4), clamped to [0, 1e4], detached."""
+    name = "check_adaptive_weight"
+    g = torch.Generator().manual_seed(5)
+    layer = torch.nn.Parameter(torch.randn(3, 3, generator=g))
+    x = torch.randn(6, 3, generator=g)
+    rec, adv = (x @ layer).pow(2).mean(), -(x @ layer).sum()
+    r, = torch.autograd.grad(rec, layer, retain_graph=True)
+    a, = torch.autograd.grad(adv, layer, retain_graph=True)
+    want = (r.norm() / (a.norm() + 1e-4)).clamp(0, 1e4)
+    got = _call(name, fn, rec, adv, layer)
+    _expect_close(name, "ratio of gradient norms at the last layer", got, want, 1e-4 * max(1.0, want.item()),
+                  "Take torch.autograd.grad of each loss w.r.t. last_layer (retain_graph=True), then "
+                  "norm(rec grad) / (norm(adversarial grad) + 1e-4).")
+    if got.requires_grad:
+        raise ExerciseError(f"{name} [detached]: the weight must not carry a gradient (call .detach()); "
+                            "otherwise the generator would learn to change the weight itself.")
+    got = _call(name, fn, rec, 0 * adv, layer)
+    _expect_close(name, "adversarial gradient zero -> clamped at 1e4", got, torch.tensor(1e4), 1e-2,
+                  "Clamp the ratio to [0, 1e4]: with a vanishing adversarial gradient it would explode.")
+    return _passed(name, 3)
+
+
 __all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck", "check_bag_of_words",
            "check_nearest_code", "check_straight_through", "check_perplexity",
-           "check_ema_update", "check_fsq_bound"]
+           "check_ema_update", "check_fsq_bound", "check_hinge_d_loss", "check_adaptive_weight"]

@@ -73,3 +73,28 @@ def test_chapter4_cures_match_package():
     levels = torch.tensor([8, 5, 3])
     h = 3 * torch.randn(50, 3, generator=g)
     assert torch.equal(ns["fsq_bound"](h, levels), mnn.fsq_bound(h, levels))
+
+
+def test_chapter5_vqgan_pieces_match_package():
+    ns = chapter_namespace("05_vqgan.ipynb", extra={"F": torch.nn.functional})
+    g = torch.Generator().manual_seed(0)
+    for kwargs in (dict(width=8, n_layers=2), dict(width=4, n_layers=3, spectral_norm=True)):
+        torch.manual_seed(0); ours = ns["PatchDiscriminator"](**kwargs)
+        torch.manual_seed(0); theirs = mnn.PatchDiscriminator(**kwargs)
+        assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
+        ours.load_state_dict(theirs.state_dict())
+        ours.eval(), theirs.eval()
+        x = torch.rand(2, 3, 32, 32, generator=g)
+        with torch.no_grad():
+            assert torch.equal(ours(x), theirs(x))
+    real, fake = torch.randn(3, 1, 6, 6, generator=g), torch.randn(3, 1, 6, 6, generator=g)
+    assert torch.equal(ns["hinge_d_loss"](real, fake), mnn.hinge_d_loss(real, fake))
+    assert torch.equal(ns["hinge_g_loss"](fake), mnn.hinge_g_loss(fake))
+    layer = torch.nn.Parameter(torch.randn(4, 4, generator=g))
+    x = torch.randn(5, 4, generator=g)
+    rec, adv = (x @ layer).abs().mean(), -(x @ layer).mean()
+    assert torch.equal(ns["adaptive_weight"](rec, adv, layer), mnn.adaptive_weight(rec, adv, layer))
+    net = mnn.FeatureNet(width=4)
+    a, b = torch.rand(2, 3, 32, 32, generator=g), torch.rand(2, 3, 32, 32, generator=g)
+    for depths in (None, [0], [1, 3]):
+        assert torch.equal(ns["perceptual_distance"](net, a, b, depths), mnn.perceptual_distance(net, a, b, depths))

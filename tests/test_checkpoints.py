@@ -1,0 +1,58 @@
+"""Every shipped checkpoint reloads and still scores what its card says."""
+import json
+import pathlib
+
+import pytest
+
+import mmfuse_lite.nn as mnn
+from mmfuse_lite import checkpoints
+from mmfuse_lite.data import ShapesWorld, image_tensor
+from mmfuse_lite.metrics import reconstruction_report
+from mmfuse_lite.nn.perceptual import attribute_accuracy, attribute_targets, load_feature_net
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHIPPED = sorted(p.stem for p in (ROOT / "data" / "checkpoints").glob("*.safetensors"))
+
+
+def test_the_expected_checkpoints_are_shipped_with_cards():
+    assert {"shapes_features", "shapes_judge", "vqgan_shapes"} <= set(SHIPPED)
+    for name in SHIPPED:
+        card = json.loads((ROOT / "data" / "checkpoints" / f"{name}.json").read_text())
+        assert card["command"].startswith("python scripts/") and card["metrics"] and card["config"]
+        assert (ROOT / card["command"].split()[1]).exists(), f"{name}: the script on its card does not exist"
+        size = (ROOT / "data" / "checkpoints" / f"{name}.safetensors").stat().st_size
+        assert size < 5 * 2**20, f"{name} is {size / 2**20:.1f} MiB; shipped checkpoints must stay small"
+
+
+@pytest.mark.parametrize("name", ["shapes_features", "shapes_judge"])
+def test_feature_nets_reload_and_rescore(name):
+    card = checkpoints.load_card(checkpoints.shipped(name))
+    net = load_feature_net(name)
+    test = ShapesWorld("test", n=2000, seed=0)
+    acc = attribute_accuracy(net, image_tensor(test), attribute_targets(test.scenes))
+    assert acc == pytest.approx(card["metrics"]["attribute_accuracy"], abs=2e-3)
+
+
+def test_vqgan_checkpoint_reloads_and_rescores():
+    path = checkpoints.shipped("vqgan_shapes")
+    card = checkpoints.load_card(path)
+    model = mnn.VQVAE(**card["config"])
+    checkpoints.load(model, path)
+    report = reconstruction_report(model, image_tensor(ShapesWorld("test", n=1000, seed=0)), load_feature_net("shapes_judge"))
+    for key, value in report.items():
+        assert value == pytest.approx(card["metrics"][key], rel=0.02, abs=1e-3), key
+
+
+def test_shipped_path_explains_a_missing_checkpoint(monkeypatch, tmp_path):
+    monkeypatch.setenv("MMFUSE_OFFLINE", "1")
+    monkeypatch.setattr(pathlib.Path, "home", lambda: tmp_path)
+    with pytest.raises(FileNotFoundError, match="cannot be reached"):
+        checkpoints.shipped("no_such_checkpoint")
+
+
+def test_checkpoint_weights_are_safetensors_not_pickles():
+    for name in SHIPPED:
+        head = (ROOT / "data" / "checkpoints" / f"{name}.safetensors").read_bytes()[:8]
+        header_len = int.from_bytes(head, "little")
+        assert 0 < header_len < 10**6                      # safetensors: 8-byte header length, then JSON
+        assert not head.startswith(b"\x80")                # a pickle starts with the PROTO opcode
