@@ -143,3 +143,17 @@ def test_fit_vqgan_late_discriminator_start_as_in_taming():
     model, loss = tiny_vqgan(disc_start=10, d_start=10)
     h = mnn.fit_vqgan(model, loss, [torch.rand(4, 3, 16, 16)], 2, progress=False)
     assert "d_loss" not in h                               # nothing adversarial ran
+
+
+def test_reconstruction_report_of_a_perfect_model():
+    from mmfuse_lite.metrics import reconstruction_report
+
+    class Identity(torch.nn.Module):
+        def forward(self, x):
+            return x, None
+
+    torch.manual_seed(0)
+    images = torch.rand(40, 3, 32, 32)
+    r = reconstruction_report(Identity(), images, mnn.FeatureNet(width=4), batch_size=16)
+    assert r["frechet"] == pytest.approx(0.0, abs=1e-6) and r["sharpness"] == pytest.approx(1.0)
+    assert r["psnr"] > 90
