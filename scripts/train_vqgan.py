@@ -68,7 +68,8 @@ def main(argv=None):
         model, pathlib.Path(args.out) / "vqgan_shapes", config=config,
         metrics={k: round(v, 4) for k, v in metrics.items()}, command=command.strip(),
         notes=f"{args.steps} steps of {args.batch_size} images (ShapesWorld train, n={args.n_train}, seed "
-              f"{args.seed}) on {args.device}, {minutes:.1f} min; adversarial term from step {args.disc_start}; "
+              f"{args.seed}) on {args.device}, {minutes:.1f} min; lr {args.lr}; perceptual weight "
+              f"{args.perceptual_weight}, adversarial weight {args.disc_weight} from step {args.disc_start}; "
               f"metrics on ShapesWorld('test', n={TEST_N}, seed={TEST_SEED}): PSNR in dB, Fréchet distance "
               f"on shapes_judge features, sharpness relative to the real images")
     print(f"wrote {path}")
