@@ -131,6 +131,9 @@ def test_trainer_warm_up_then_adversarial_term_and_branching():
     branch.reset_discriminator()
     branch.fit(data, 2, log_every=1, progress=False)
     assert trainer.step == 5 and branch.step == 7
+    h = branch.history
+    assert len(h["seconds"]) == 2                           # one per fit call, never NaN-padded
+    assert all(len(v) == len(h["step"]) for k, v in h.items() if k != "seconds")
     before = dict(trainer.loss.discriminator.named_parameters())
     after = dict(branch.loss.discriminator.named_parameters())
     assert any(not torch.equal(before[k], after[k]) for k in before)

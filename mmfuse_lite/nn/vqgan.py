@@ -7,7 +7,6 @@ balances its gradient against the reconstruction gradient at the decoder's last 
 """
 from __future__ import annotations
 
-import itertools
 import time
 
 import torch
@@ -16,7 +15,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..checks import check_image_batch, check_positive_int
-from ..train import adam, autocast, to_device
+from ..train import adam, autocast, cycle, record, to_device
 
 
 class PatchDiscriminator(nn.Module):
@@ -150,7 +149,8 @@ class VQGANTrainer:
     def train_step(self, x: torch.Tensor) -> dict:
         """One generator and one discriminator update on the image batch ``x``; returns the metrics."""
         self.step += 1
-        self.model.train(), self.loss.train()
+        self.model.train()
+        self.loss.train()
         with autocast(self.device, self.amp):
             g_loss, metrics, x_hat = self.loss.generator_loss(self.model, x, self.step)
         if not torch.isfinite(g_loss):
@@ -169,28 +169,22 @@ class VQGANTrainer:
         metrics["loss"] = g_loss.detach()
         return metrics
 
-    def _log(self, metrics: dict) -> None:
-        h = self.history
-        h["step"].append(self.step)
-        for k in (set(h) | set(metrics)) - {"step"}:      # NaN where a term is still off
-            column = h.setdefault(k, [float("nan")] * (len(h["step"]) - 1))
-            column.append(float(metrics[k]) if k in metrics else float("nan"))
-
     def fit(self, data, steps: int, log_every: int = 10, desc: str = "VQGAN", progress: bool = True) -> dict:
         """Train ``steps`` more steps on ``data`` (cycled); returns the whole history so far."""
         check_positive_int(steps, "steps")
-        batches = itertools.chain.from_iterable(itertools.repeat(data))
+        batches = cycle(data)
         start, last = time.perf_counter(), self.step + steps
         bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False)
         for _ in bar:
             batch = to_device(next(batches), self.device)
             metrics = self.train_step(batch["image"] if isinstance(batch, dict) else batch)
             if self.step % log_every == 0 or self.step == last:
-                self._log(metrics)
+                record(self.history, self.step, metrics)
                 bar.set_postfix(loss=f"{self.history['loss'][-1]:.4g}")
         seconds = time.perf_counter() - start
         self.history.setdefault("seconds", []).append(seconds)
-        self.model.eval(), self.loss.eval()
+        self.model.eval()
+        self.loss.eval()
         if progress:
             print(f"{desc}: {steps} steps in {seconds:.1f} s (now at step {self.step}), "
                   f"final loss {self.history['loss'][-1]:.4g}")
