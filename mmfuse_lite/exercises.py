@@ -263,3 +263,53 @@ def check_adaptive_weight(fn) -> bool:
 __all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck", "check_bag_of_words",
            "check_nearest_code", "check_straight_through", "check_perplexity",
            "check_ema_update", "check_fsq_bound", "check_hinge_d_loss", "check_adaptive_weight"]
+
+
+def _reject_average(name: str, case: str, got, averaged: torch.Tensor) -> None:
+    if isinstance(got, torch.Tensor) and got.shape == averaged.shape and torch.allclose(got, averaged, atol=1e-5):
+        raise ExerciseError(f"{name} [{case}]: you averaged the logits (late fusion by mean); "
+                            "a product of experts adds the experts' log-probabilities instead.")
+
+
+def check_product_of_experts(fn) -> bool:
+    """Check ``fn(logits)`` -> normalised log-probabilities of the product of the experts' distributions."""
+    name = "check_product_of_experts"
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(4, 5, generator=g), torch.randn(4, 5, generator=g)
+    got = _call(name, fn, [a])
+    _expect_close(name, "one expert", got, torch.log_softmax(a, -1), 1e-5,
+                  "With one expert the result is its own log-probabilities: log_softmax(logits).")
+    got = _call(name, fn, [a, torch.zeros(4, 5)])
+    _reject_average(name, "an expert with uniform logits", got, torch.log_softmax(a / 2, -1))
+    _expect_close(name, "an expert with uniform logits", got, torch.log_softmax(a, -1), 1e-5,
+                  "A uniform expert must change nothing: renormalise after adding log-probabilities.")
+    expected = torch.log_softmax(torch.log_softmax(a, -1) + torch.log_softmax(b, -1), -1)
+    got = _call(name, fn, [a, b])
+    _reject_average(name, "two experts", got, torch.log_softmax((a + b) / 2, -1))
+    _expect_close(name, "two experts", got, expected, 1e-5,
+                  "Add log_softmax of each expert, then log_softmax the sum to renormalise.")
+    got = _call(name, fn, [a, b, 3 * b])
+    rows = torch.logsumexp(got.detach().float(), -1) if isinstance(got, torch.Tensor) else None
+    if rows is None or not torch.allclose(rows, torch.zeros(4), atol=1e-4):
+        raise ExerciseError(f"{name} [three experts]: the probabilities of each row must sum to 1 "
+                            f"(logsumexp 0), got logsumexp {None if rows is None else rows.tolist()}")
+    return _passed(name, 4)
+
+
+def check_tensor_fusion(fn) -> bool:
+    """Check ``fn(a, b)`` -> flattened outer product of [a; 1] and [b; 1], (B, (m+1)(n+1))."""
+    name = "check_tensor_fusion"
+    a, b = torch.tensor([[2.0, 3.0]]), torch.tensor([[5.0, 7.0, 11.0]])
+    expected = torch.tensor([[10.0, 14, 22, 2, 15, 21, 33, 3, 5, 7, 11, 1]])
+    got = _call(name, fn, a, b)
+    if isinstance(got, torch.Tensor) and got.shape == (1, 6):
+        raise ExerciseError(f"{name} [a=[2, 3], b=[5, 7, 11]]: got {got.shape[1]} entries, the outer product of a "
+                            "and b alone; append a 1 to each vector first, so the unimodal terms survive.")
+    _expect_close(name, "a=[2, 3], b=[5, 7, 11]", got, expected, 1e-5,
+                  "Entries of [a; 1] vary slowest: row i of the (m+1) x (n+1) grid is a1[i] * b1.")
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(4, 3, generator=g), torch.randn(4, 2, generator=g)
+    a1, b1 = torch.cat([a, torch.ones(4, 1)], 1), torch.cat([b, torch.ones(4, 1)], 1)
+    _expect_close(name, "a batch of 4", _call(name, fn, a, b), (a1[:, :, None] * b1[:, None, :]).flatten(1), 1e-5,
+                  "Each example's outer product is separate: keep the batch dimension first.")
+    return _passed(name, 2)

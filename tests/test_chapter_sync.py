@@ -98,3 +98,24 @@ def test_chapter5_vqgan_pieces_match_package():
     a, b = torch.rand(2, 3, 32, 32, generator=g), torch.rand(2, 3, 32, 32, generator=g)
     for depths in (None, [0], [1, 3]):
         assert torch.equal(ns["perceptual_distance"](net, a, b, depths), mnn.perceptual_distance(net, a, b, depths))
+
+
+def test_chapter6_fusion_modules_match_package():
+    from mmfuse_lite.nn import Features
+    ns = chapter_namespace("06_fusion_strategies.ipynb", extra={"F": torch.nn.functional, "np": __import__("numpy")})
+    g = torch.Generator().manual_seed(0)
+    dims = {"image": 6, "text": 4, "sound": 3}
+    feats = {k: Features(torch.zeros(5, 1, d), None, torch.randn(5, d, generator=g)) for k, d in dims.items()}
+    pairs = [(ns["ConcatFusion"](dims), mnn.ConcatFusion(dims)),
+             (ns["LateFusion"](dims, 3, "mean"), mnn.LateFusion(dims, 3, "mean")),
+             (ns["LateFusion"](dims, 3, "product"), mnn.LateFusion(dims, 3, "product")),
+             (ns["TensorFusion"](dims, 7), mnn.TensorFusion(dims, 7)),
+             (ns["LowRankFusion"](dims, 7, rank=3), mnn.LowRankFusion(dims, 7, rank=3))]
+    for ours, theirs in pairs:
+        assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
+        ours.load_state_dict(theirs.state_dict())
+        assert ours.out_dim == theirs.out_dim
+        for missing in (None, "text"):
+            f = {k: (None if k == missing else v) for k, v in feats.items()}
+            assert torch.allclose(ours(f), theirs(f), atol=1e-6), type(theirs).__name__
+    assert [repr(m) for m in ns["mlp_head"](5, 3)] == [repr(m) for m in mnn.mlp_head(5, 3)]

@@ -4,8 +4,9 @@ from .datasets import MODALITIES, ShapesDataset, ShapesWorld, image_tensor, make
 from .real import REAL_DATASETS, OfflineError, load_real
 from .sounds import SAMPLE_RATE, spectrogram
 from .tasks import TASKS
+from .tensors import Batches, task_tensors
 from .world import COLOURS, HELDOUT, SHAPES, SIZES, SPLITS
 
 __all__ = ["WordTokenizer", "MODALITIES", "ShapesDataset", "ShapesWorld", "image_tensor", "make_loader",
-           "REAL_DATASETS", "OfflineError", "load_real", "SAMPLE_RATE", "spectrogram", "TASKS",
+           "REAL_DATASETS", "OfflineError", "load_real", "SAMPLE_RATE", "spectrogram", "TASKS", "Batches", "task_tensors",
            "COLOURS", "HELDOUT", "SHAPES", "SIZES", "SPLITS"]

@@ -71,5 +71,5 @@ def spectrogram(wave, n_fft: int = 256, hop: int = 64) -> torch.Tensor:
         raise ValueError(f"waveform has {wave.shape[-1]} samples, fewer than n_fft={n_fft}")
     lead = wave.shape[:-1]
     spec = torch.stft(wave.reshape(-1, wave.shape[-1]).float(), n_fft, hop_length=hop,
-                      window=torch.hann_window(n_fft), return_complex=True).abs()
+                      window=torch.hann_window(n_fft, device=wave.device), return_complex=True).abs()
     return torch.log1p(spec).reshape(*lead, *spec.shape[-2:])

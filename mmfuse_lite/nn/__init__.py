@@ -1,5 +1,13 @@
 """Neural network building blocks, one module per concept."""
 from .autoencoder import Autoencoder, Decoder, Encoder, conv_block
+from .audio import SoundEncoder
+from .features import Features, masked_mean, to_grid
+from .fusion import (ConcatFusion, CrossAttention, CrossAttentionFusion, EarlyFusion, FiLMBlock, FiLMFusion,
+                     LateFusion, LowRankFusion, TensorFusion, TransformerFusion, mlp_head)
+from .image import GridTokens, ImageEncoder
+from .multimodal import (STRATEGIES, MultimodalModel, build_model, evaluate, fit_classifier, predict,
+                         vq_latents)
+from .text import BagOfWords, PretrainedTextEncoder, TextEncoder, minilm_source
 from .fsq import FSQ, fsq_bound
 from .perceptual import FeatureNet, PerceptualLoss, perceptual_distance
 from .quantize import VectorQuantizer, VQOutput, ema_update, kmeans, nearest_code
@@ -10,4 +18,8 @@ from .vqvae import VQVAE, vqvae_loss
 __all__ = ["Autoencoder", "Decoder", "Encoder", "conv_block", "VectorQuantizer", "VQOutput", "ema_update", "kmeans",
            "nearest_code", "FSQ", "fsq_bound", "VQVAE", "vqvae_loss", "FeatureNet", "PerceptualLoss",
            "perceptual_distance", "PatchDiscriminator", "VQGANLoss", "VQGANTrainer", "adaptive_weight", "fit_vqgan",
-           "hinge_d_loss", "hinge_g_loss"]
+           "hinge_d_loss", "hinge_g_loss", "SoundEncoder", "Features", "masked_mean", "to_grid", "ConcatFusion",
+           "CrossAttention", "CrossAttentionFusion", "EarlyFusion", "FiLMBlock", "FiLMFusion", "LateFusion",
+           "LowRankFusion", "TensorFusion", "TransformerFusion", "mlp_head", "ImageEncoder", "GridTokens", "STRATEGIES",
+           "MultimodalModel", "build_model", "evaluate", "fit_classifier", "predict", "vq_latents", "BagOfWords",
+           "PretrainedTextEncoder", "TextEncoder", "minilm_source"]

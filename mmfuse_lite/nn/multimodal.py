@@ -1,0 +1,149 @@
+"""A multimodal model is (encoders, fusion, head), as in MultiBench; recipes for every strategy."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..metrics import accuracy
+from ..train import fit
+from .audio import SoundEncoder
+from .fusion import (ConcatFusion, CrossAttentionFusion, EarlyFusion, FiLMFusion, LateFusion, LowRankFusion,
+                     TensorFusion, TransformerFusion, mlp_head)
+from .image import GridTokens, ImageEncoder
+from .text import BagOfWords, TextEncoder
+
+
+class MultimodalModel(nn.Module):
+    """logits = head(fusion({modality: encoder(batch[modality])})).
+
+    A modality absent from the batch, or None there, reaches the fusion module as None.
+    ``modality_dropout``: during training, with this probability a batch loses one of
+    its modalities (chosen at random, never the last one), so the model learns to
+    cope with a missing input.
+    """
+
+    def __init__(self, encoders: dict[str, nn.Module], fusion: nn.Module, head: nn.Module,
+                 modality_dropout: float = 0.0):
+        super().__init__()
+        if not 0 <= modality_dropout < 1:
+            raise ValueError(f"modality_dropout must be in [0, 1), got {modality_dropout}")
+        self.encoders, self.fusion, self.head = nn.ModuleDict(encoders), fusion, head
+        self.modality_dropout = modality_dropout
+
+    def forward(self, batch: dict) -> torch.Tensor:
+        if not isinstance(batch, dict):
+            raise TypeError(f"expected a dict of modality -> input (keys {list(self.encoders)}), "
+                            f"got {type(batch).__name__}")
+        present = [k for k in self.encoders if batch.get(k) is not None]
+        if not present:
+            raise ValueError(f"the batch has none of this model's modalities {list(self.encoders)}; "
+                             f"its keys are {list(batch)}")
+        if self.training and self.modality_dropout and len(present) > 1 \
+                and torch.rand(()) < self.modality_dropout:
+            present.remove(present[int(torch.randint(len(present), ()))])
+        feats = {k: self.encoders[k](batch[k]) if k in present else None for k in self.encoders}
+        return self.head(self.fusion(feats))
+
+
+STRATEGIES = ("early", "intermediate", "late-mean", "late-product", "tensor", "low-rank", "film",
+              "cross-attention", "transformer")
+
+
+def build_model(strategy: str, modalities, num_classes: int, vocab_size: int, dim: int = 32,
+                width: int = 16, modality_dropout: float = 0.0, text_encoder: nn.Module | None = None,
+                image_shape: tuple[int, int] = (3, 32), depth: int = 1) -> MultimodalModel:
+    """A :class:`MultimodalModel` for one of :data:`STRATEGIES`, with the course's encoders.
+
+    ``modalities`` is a subset of ("image", "text", "sound"). One modality with
+    ``"intermediate"`` is a unimodal baseline. ``text_encoder`` replaces the GRU
+    (for example with a :class:`PretrainedTextEncoder`). ``image_shape`` is (channels, size)
+    of the image input: (3, 32) for pixels, (16, 8) for the VQGAN's latent grid
+    (:func:`vq_latents`); either way the image becomes an 8 x 8 grid of tokens (4 x 4 for
+    the transformer, whose cost grows with the square of the number of tokens). ``depth``
+    is the number of FiLM blocks, cross-attention or transformer layers.
+    """
+    channels, size = image_shape
+    downsamples = max(0, (size // 8).bit_length() - 1)
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}: expected one of {', '.join(STRATEGIES)}")
+    modalities = tuple(modalities)
+    if strategy in ("early", "film", "cross-attention") and set(modalities) != {"image", "text"}:
+        raise ValueError(f"{strategy} fusion combines exactly image and text, got {modalities}")
+    if strategy == "early":
+        encoders = {"image": GridTokens(channels), "text": BagOfWords(vocab_size, 16)}
+        fusion = EarlyFusion(16, dim, width, channels, downsamples, size)
+    else:
+        # self-attention over all tokens costs (tokens)^2: the transformer gets a 4 x 4 image grid
+        extra = 1 if strategy == "transformer" else 0
+        make = {"image": lambda: ImageEncoder(dim, width, downsamples + extra, size, channels),
+                "text": lambda: text_encoder if text_encoder is not None else TextEncoder(vocab_size, dim),
+                "sound": lambda: SoundEncoder(dim)}
+        unknown = [m for m in modalities if m not in make]
+        if unknown or not modalities:
+            raise ValueError(f"modalities must be a non-empty subset of {tuple(make)}, got {modalities}")
+        encoders = {m: make[m]() for m in modalities}
+        dims = {m: e.dim for m, e in encoders.items()}
+        fusion = {"intermediate": lambda: ConcatFusion(dims),
+                  "late-mean": lambda: LateFusion(dims, num_classes, "mean"),
+                  "late-product": lambda: LateFusion(dims, num_classes, "product"),
+                  "tensor": lambda: TensorFusion(dims, 2 * dim),
+                  "low-rank": lambda: LowRankFusion(dims, 2 * dim, rank=8),
+                  "film": lambda: FiLMFusion(dims["image"], dims["text"], depth),
+                  "cross-attention": lambda: CrossAttentionFusion(dims["text"], dims["image"], dim, layers=depth),
+                  "transformer": lambda: TransformerFusion(dims, dim, layers=depth)}[strategy]()
+    head = nn.Identity() if strategy.startswith("late") else mlp_head(fusion.out_dim, num_classes)
+    return MultimodalModel(encoders, fusion, head, modality_dropout)
+
+
+def classification_loss(model: nn.Module, batch: dict):
+    """Cross-entropy, and the batch accuracy for the history."""
+    logits = model(batch)
+    return F.cross_entropy(logits, batch["label"]), {"acc": accuracy(logits.detach(), batch["label"])}
+
+
+def fit_classifier(model: nn.Module, data, steps: int, lr: float = 2e-3, device: str = "cpu",
+                   desc: str = "training", progress: bool = True) -> dict:
+    """:func:`mmfuse_lite.train.fit` with the cross-entropy loss."""
+    return fit(model, classification_loss, data, steps, lr=lr, device=device, desc=desc, progress=progress)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, data: dict, drop=(), batch_size: int = 500, device: str = "cpu") -> torch.Tensor:
+    """Logits for every row of a task-tensor dict, with the modalities in ``drop`` missing."""
+    from ..train import to_device
+    model.eval()
+    n = len(data["label"])
+    keys = [k for k in data if k not in drop]
+    out = []
+    for i in range(0, n, batch_size):
+        batch = {k: data[k][i:i + batch_size] for k in keys}
+        out.append(model(to_device(batch, device)).float().cpu())
+    return torch.cat(out)
+
+
+def evaluate(model: nn.Module, data: dict, drop=(), device: str = "cpu") -> float:
+    """Accuracy on a task-tensor dict, with the modalities in ``drop`` missing."""
+    return accuracy(predict(model, data, drop, device=device), data["label"])
+
+
+@torch.no_grad()
+def vq_latents(images: torch.Tensor, model: nn.Module | None = None, batch_size: int = 500) -> torch.Tensor:
+    """Images (N, 3, 32, 32) -> the VQGAN's quantised latent grids (N, 16, 8, 8).
+
+    ``model`` defaults to the shipped ``vqgan_shapes`` checkpoint of chapter 5. A frozen
+    encoder computed once makes every fusion experiment fast: the fusion models learn
+    to combine, not to see.
+    """
+    from ..checks import check_image_batch
+    check_image_batch(images)
+    if model is None:
+        from .. import checkpoints
+        from .vqvae import VQVAE
+        path = checkpoints.shipped("vqgan_shapes")
+        model = VQVAE(**checkpoints.load_card(path)["config"])
+        checkpoints.load(model, path)
+    model.eval()
+    out = [model.quantizer.lookup(model.encode(images[i:i + batch_size]))
+           for i in range(0, len(images), batch_size)]
+    return torch.cat(out)
