@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .features import Features, masked_mean, to_grid
+from .image import ImageEncoder
 
 
 def _require(feats: dict, keys, who: str) -> list[Features]:
@@ -69,7 +70,6 @@ class EarlyFusion(nn.Module):
     def __init__(self, text_dim: int, dim: int = 32, width: int = 16, image_channels: int = 3,
                  downsamples: int = 2, image_size: int = 32, image_key: str = "image", text_key: str = "text"):
         super().__init__()
-        from .image import ImageEncoder
         self.cnn = ImageEncoder(dim, width, downsamples, image_size, image_channels + text_dim)
         self.keys, self.out_dim = (image_key, text_key), dim
 

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..metrics import accuracy
-from ..train import fit
+from ..train import fit, to_device
 from .audio import SoundEncoder
 from .fusion import (ConcatFusion, CrossAttentionFusion, EarlyFusion, FiLMFusion, LateFusion, LowRankFusion,
                      TensorFusion, TransformerFusion, mlp_head)
@@ -111,7 +111,6 @@ def fit_classifier(model: nn.Module, data, steps: int, lr: float = 2e-3, device:
 @torch.no_grad()
 def predict(model: nn.Module, data: dict, drop=(), batch_size: int = 500, device: str = "cpu") -> torch.Tensor:
     """Logits for every row of a task-tensor dict, with the modalities in ``drop`` missing."""
-    from ..train import to_device
     model.eval()
     n = len(data["label"])
     keys = [k for k in data if k not in drop]
