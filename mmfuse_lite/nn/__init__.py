@@ -13,10 +13,10 @@ from .perceptual import FeatureNet, PerceptualLoss, perceptual_distance
 from .quantize import VectorQuantizer, VQOutput, ema_update, kmeans, nearest_code
 from .vqgan import (PatchDiscriminator, VQGANLoss, VQGANTrainer, adaptive_weight, fit_vqgan, hinge_d_loss,
                     hinge_g_loss)
-from .vqvae import VQVAE, vqvae_loss
+from .vqvae import VQVAE, load_vqgan, vqvae_loss
 
 __all__ = ["Autoencoder", "Decoder", "Encoder", "conv_block", "VectorQuantizer", "VQOutput", "ema_update", "kmeans",
-           "nearest_code", "FSQ", "fsq_bound", "VQVAE", "vqvae_loss", "FeatureNet", "PerceptualLoss",
+           "nearest_code", "FSQ", "fsq_bound", "VQVAE", "load_vqgan", "vqvae_loss", "FeatureNet", "PerceptualLoss",
            "perceptual_distance", "PatchDiscriminator", "VQGANLoss", "VQGANTrainer", "adaptive_weight", "fit_vqgan",
            "hinge_d_loss", "hinge_g_loss", "SoundEncoder", "Features", "masked_mean", "to_grid", "ConcatFusion",
            "CrossAttention", "CrossAttentionFusion", "EarlyFusion", "FiLMBlock", "FiLMFusion", "LateFusion",

@@ -137,11 +137,8 @@ def vq_latents(images: torch.Tensor, model: nn.Module | None = None, batch_size:
     from ..checks import check_image_batch
     check_image_batch(images)
     if model is None:
-        from .. import checkpoints
-        from .vqvae import VQVAE
-        path = checkpoints.shipped("vqgan_shapes")
-        model = VQVAE(**checkpoints.load_card(path)["config"])
-        checkpoints.load(model, path)
+        from .vqvae import load_vqgan
+        model = load_vqgan()
     model.eval()
     out = [model.quantizer.lookup(model.encode(images[i:i + batch_size]))
            for i in range(0, len(images), batch_size)]

@@ -53,3 +53,12 @@ def vqvae_loss(model: VQVAE, batch) -> tuple[torch.Tensor, dict]:
     used = vq.indices.unique().numel() / model.quantizer.num_codes
     return rec + vq.loss, {"reconstruction": rec.detach(), "codebook": vq.codebook_loss.detach(),
                            "commitment": vq.commitment_loss.detach(), "batch_usage": used}
+
+
+def load_vqgan(name: str = "vqgan_shapes") -> VQVAE:
+    """The shipped VQGAN of chapter 5 (a :class:`VQVAE` trained with VQGAN's losses), in eval mode."""
+    from .. import checkpoints
+    path = checkpoints.shipped(name)
+    model = VQVAE(**checkpoints.load_card(path)["config"])
+    checkpoints.load(model, path)
+    return model.eval()
