@@ -262,7 +262,8 @@ def check_adaptive_weight(fn) -> bool:
 
 __all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck", "check_bag_of_words",
            "check_nearest_code", "check_straight_through", "check_perplexity",
-           "check_ema_update", "check_fsq_bound", "check_hinge_d_loss", "check_adaptive_weight"]
+           "check_ema_update", "check_fsq_bound", "check_hinge_d_loss", "check_adaptive_weight",
+           "check_product_of_experts", "check_tensor_fusion", "check_attention_readout"]
 
 
 def _reject_average(name: str, case: str, got, averaged: torch.Tensor) -> None:
@@ -312,4 +313,25 @@ def check_tensor_fusion(fn) -> bool:
     a1, b1 = torch.cat([a, torch.ones(4, 1)], 1), torch.cat([b, torch.ones(4, 1)], 1)
     _expect_close(name, "a batch of 4", _call(name, fn, a, b), (a1[:, :, None] * b1[:, None, :]).flatten(1), 1e-5,
                   "Each example's outer product is separate: keep the batch dimension first.")
+    return _passed(name, 2)
+
+
+def check_attention_readout(fn) -> bool:
+    """Check ``fn(q, k, v)`` -> (out, weights): weights = softmax over the patches of
+    q k^T / sqrt(d), shape (B, Q, N); out = weights @ v, shape (B, Q, D)."""
+    name = "check_attention_readout"
+    g = torch.Generator().manual_seed(0)
+    q, k, v = torch.randn(2, 3, 4, generator=g), torch.randn(2, 5, 4, generator=g), torch.randn(2, 5, 4, generator=g)
+    weights = (q @ k.transpose(1, 2) / 2.0).softmax(-1)
+    got = _call(name, fn, q, k, v)
+    if not (isinstance(got, tuple) and len(got) == 2):
+        raise ExerciseError(f"{name}: expected a pair (out, weights), got {type(got).__name__}")
+    out, w = got
+    if isinstance(w, torch.Tensor) and w.shape == (2, 3, 5) and torch.allclose(w.sum(1), torch.ones(2, 5), atol=1e-5):
+        raise ExerciseError(f"{name} [3 queries, 5 patches]: your weights sum to 1 over the queries; each query "
+                            "needs its own distribution over the patches: softmax over the last axis.")
+    _expect_close(name, "3 queries, 5 patches, d = 4: weights", w, weights, 1e-5,
+                  "Scale the scores by 1 / sqrt(d) before the softmax (d = 4 here), or the softmax saturates.")
+    _expect_close(name, "3 queries, 5 patches, d = 4: out", out, weights @ v, 1e-5,
+                  "Each output is the attention-weighted sum of the values: weights @ v.")
     return _passed(name, 2)

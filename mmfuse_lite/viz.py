@@ -123,3 +123,29 @@ def highlight_code(images, indices, code: int, nrow: int = 8):
     fig.suptitle(f"code {code}: used at {int((indices == code).sum())} positions in these {n} images", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def show_attention(image, weights, title: str = "", labels=None, axes=None):
+    """An image, then one panel per query: its attention over the image's patches.
+
+    ``weights`` (Q, N) with N = S * S patches (one query: (N,)). Each map is stretched
+    over the image, so a bright patch is where that query looked.
+    """
+    w = torch.as_tensor(weights).detach().cpu().float()
+    w = w[None] if w.dim() == 1 else w
+    side = int(round(w.shape[-1] ** 0.5))
+    if w.dim() != 2 or side * side != w.shape[-1]:
+        raise ValueError(f"expected weights (queries, S * S patches), got shape {tuple(w.shape)}")
+    img = to_numpy_image(image)
+    if axes is None:
+        _, axes = plt.subplots(1, 1 + len(w), figsize=(1.9 * (1 + len(w)), 2.1))
+    axes[0].imshow(img)
+    axes[0].set_title(title, fontsize=8)
+    h, wd = img.shape[:2]
+    for i, (ax, m) in enumerate(zip(axes[1:], w)):
+        ax.imshow(img * 0.35)
+        ax.imshow(m.view(side, side).numpy(), cmap="inferno", alpha=0.75, extent=(0, wd, h, 0), vmin=0)
+        ax.set_title(labels[i] if labels else f"query {i + 1}", fontsize=8)
+    for ax in axes:
+        ax.axis("off")
+    return axes

@@ -121,3 +121,30 @@ class CodebookExplorer(W.VBox):
             ax.set_title(title, fontsize=8)
             ax.axis("off")
         show_figure(self.edit_out, fig)
+
+
+class AttentionExplorer(W.VBox):
+    """Pick a question: see the image, the model's answer and where each query looked.
+
+    ``attend(i)`` returns (answer text, weights (Q, N)) for example i; ``images`` (n, 3, H, W)
+    and ``questions`` (n strings) are what the dropdown offers. Static twin:
+    :func:`mmfuse_lite.viz.show_attention`.
+    """
+
+    def __init__(self, images, questions, attend, labels=None):
+        from .viz import show_attention
+        if len(images) != len(questions):
+            raise ValueError(f"need one question per image, got {len(images)} images and {len(questions)} questions")
+        self.images, self.attend, self.labels, self._show = images, attend, labels, show_attention
+        self.pick = W.Dropdown(options=[(q, i) for i, q in enumerate(questions)], description="question",
+                               layout=W.Layout(width="520px"))
+        self.out = W.Output()
+        self.pick.observe(lambda _: self.draw(), names="value")
+        super().__init__([self.pick, self.out])
+        self.draw()
+
+    def draw(self):
+        i = self.pick.value
+        answer, weights = self.attend(i)
+        self._show(self.images[i], weights, title=answer, labels=self.labels)
+        show_figure(self.out, plt.gcf())

@@ -233,3 +233,42 @@ def test_pretrained_text_encoder_offline_mean_pooling():
     with pytest.raises(TypeError, match="list of strings"):
         enc(TOK(["a red circle"]))
     assert enc.embed(["a", "b", "c"], batch_size=2, progress=False).shape == (3, 384)
+
+
+def test_patch_tokens_know_where_they_are():
+    pos = mnn.sincos_2d(8, 32)
+    assert pos.shape == (64, 32)
+    sim = F.cosine_similarity(pos[:1], pos, dim=1)
+    assert sim[1] > sim[63] and sim[8] > sim[63]            # neighbours in x and in y are closer than corners
+    with pytest.raises(ValueError, match="divisible by 4"):
+        mnn.sincos_2d(8, 30)
+    enc = mnn.PatchTokens(16, 32, 8)
+    grid = torch.zeros(2, 16, 8, 8)
+    f = enc(grid)
+    assert f.tokens.shape == (2, 64, 32) and f.vector.shape == (2, 32)
+    assert not torch.allclose(f.tokens[0, 0], f.tokens[0, 63])   # same content, different places
+    assert "pos" not in enc.state_dict()                         # fixed codes are not weights
+    with pytest.raises(ValueError, match="8 x 8 grid"):
+        enc(torch.zeros(2, 16, 4, 4))
+    with pytest.raises(ValueError):
+        enc(torch.zeros(2, 3, 8, 8))
+
+
+def test_question_attention_retrieves_per_query_and_refuses_missing_inputs():
+    torch.manual_seed(0)
+    fusion = mnn.QuestionAttentionFusion(6, 8, dim=4, queries=3)
+    q = Features(None, None, torch.randn(2, 6))
+    ctx = torch.randn(2, 5, 8)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]).bool()
+    out = fusion({"text": q, "image": Features(ctx, mask, None)})
+    assert out.shape == (2, fusion.out_dim) == (2, 3 * 4 + 6)
+    assert fusion.attention.shape == (2, 3, 5)
+    assert torch.allclose(fusion.attention.sum(-1), torch.ones(2, 3))
+    assert fusion.attention[0, :, 3:].abs().max() == 0         # masked patches get no attention
+    with pytest.raises(ValueError, match="image"):
+        fusion({"text": q, "image": None})
+    with pytest.raises(ValueError, match="queries"):
+        mnn.QuestionAttentionFusion(6, 8, queries=0)
+    model = mnn.MultimodalModel({"image": mnn.PatchTokens(16, 32, 8), "text": mnn.TextEncoder(len(TOK), 32)},
+                                mnn.QuestionAttentionFusion(32, 32), mnn.mlp_head(2 * 32 + 32, 4))
+    assert model(batch()).shape == (B, 4)

@@ -19,6 +19,8 @@ REFERENCE = {
     "check_product_of_experts": lambda ls: torch.log_softmax(sum(torch.log_softmax(x, -1) for x in ls), -1),
     "check_tensor_fusion": lambda a, b: (torch.cat([a, torch.ones(len(a), 1)], 1)[:, :, None]
                                          * torch.cat([b, torch.ones(len(b), 1)], 1)[:, None, :]).flatten(1),
+    "check_attention_readout": lambda q, k, v: (lambda w: (w @ v, w))(
+        (q @ k.transpose(1, 2) / q.shape[-1] ** 0.5).softmax(-1)),
 }
 WRONG = {
     "check_psnr": (lambda x, y: 10 * torch.log10(1 / (x - y).pow(2).mean()), "shape"),
@@ -30,6 +32,8 @@ WRONG = {
     "check_perplexity": (lambda idx, k: float(torch.unique(idx).numel()), "exp"),
     "check_product_of_experts": (lambda ls: torch.log_softmax(sum(ls) / len(ls), -1), "averaged the logits"),
     "check_tensor_fusion": (lambda a, b: (a[:, :, None] * b[:, None, :]).flatten(1), "append a 1"),
+    "check_attention_readout": (lambda q, k, v: (lambda w: (w @ v, w))((q @ k.transpose(1, 2)).softmax(-1)),
+                                "sqrt"),
 }
 
 
@@ -88,3 +92,17 @@ def test_codebook_explorer():
         assert "image/png" in out.outputs[0]["data"]
     assert viz.highlight_code(imgs, ex.indices, 3) is not None
     matplotlib.pyplot.close("all")
+
+
+def test_attention_figure_and_explorer():
+    axes = viz.show_attention(torch.rand(3, 32, 32), torch.rand(2, 64).softmax(-1), "q", labels=["a", "b"])
+    assert len(axes) == 3
+    with pytest.raises(ValueError, match="S \\* S patches"):
+        viz.show_attention(torch.rand(3, 32, 32), torch.rand(2, 60))
+    seen = []
+    explorer = widgets.AttentionExplorer(torch.rand(3, 3, 32, 32), ["q0", "q1", "q2"],
+                                         lambda i: (seen.append(i) or f"answer {i}", torch.rand(2, 64)))
+    explorer.pick.value = 2
+    assert seen == [0, 2] and len(explorer.out.outputs) == 1
+    with pytest.raises(ValueError, match="one question per image"):
+        widgets.AttentionExplorer(torch.rand(2, 3, 32, 32), ["q0"], lambda i: ("", torch.rand(1, 64)))

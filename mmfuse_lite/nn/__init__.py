@@ -3,8 +3,9 @@ from .autoencoder import Autoencoder, Decoder, Encoder, conv_block
 from .audio import SoundEncoder
 from .features import Features, masked_mean, to_grid
 from .fusion import (ConcatFusion, CrossAttention, CrossAttentionFusion, EarlyFusion, FiLMBlock, FiLMFusion,
-                     LateFusion, LowRankFusion, TensorFusion, TransformerFusion, mlp_head)
-from .image import GridTokens, ImageEncoder
+                     LateFusion, LowRankFusion, QuestionAttentionFusion, TensorFusion, TransformerFusion,
+                     mlp_head)
+from .image import GridTokens, ImageEncoder, PatchTokens, sincos_2d
 from .multimodal import (STRATEGIES, MultimodalModel, build_model, evaluate, fit_classifier, predict,
                          vq_latents)
 from .text import BagOfWords, PretrainedTextEncoder, TextEncoder, minilm_source
@@ -20,6 +21,6 @@ __all__ = ["Autoencoder", "Decoder", "Encoder", "conv_block", "VectorQuantizer",
            "perceptual_distance", "PatchDiscriminator", "VQGANLoss", "VQGANTrainer", "adaptive_weight", "fit_vqgan",
            "hinge_d_loss", "hinge_g_loss", "SoundEncoder", "Features", "masked_mean", "to_grid", "ConcatFusion",
            "CrossAttention", "CrossAttentionFusion", "EarlyFusion", "FiLMBlock", "FiLMFusion", "LateFusion",
-           "LowRankFusion", "TensorFusion", "TransformerFusion", "mlp_head", "ImageEncoder", "GridTokens", "STRATEGIES",
+           "LowRankFusion", "QuestionAttentionFusion", "TensorFusion", "TransformerFusion", "mlp_head", "ImageEncoder", "GridTokens", "PatchTokens", "sincos_2d", "STRATEGIES",
            "MultimodalModel", "build_model", "evaluate", "fit_classifier", "predict", "vq_latents", "BagOfWords",
            "PretrainedTextEncoder", "TextEncoder", "minilm_source"]

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..checks import check_positive_int
 from .features import Features, masked_mean, to_grid
 from .image import ImageEncoder
 
@@ -270,6 +271,35 @@ class CrossAttentionFusion(nn.Module):
             x = x + layer["mlp"](layer["norm2"](x))
             self.attention.append(w.detach())
         return masked_mean(x, query.mask)
+
+
+class QuestionAttentionFusion(nn.Module):
+    """Question-guided attention, as in stacked attention networks (Yang et al. 2016): the
+    question's summary vector makes ``queries`` query vectors, each a softmax over the
+    image patches; each returns the patches' values weighted by its attention. The output
+    is the retrieved vectors next to the question vector, so a head can compare them
+    ("is what query 1 found left of what query 2 found?"). ``attention`` keeps the last
+    weights (B, queries, patches) for plotting. Both modalities are required."""
+
+    def __init__(self, query_dim: int, context_dim: int, dim: int = 32, queries: int = 2,
+                 query_key: str = "text", context_key: str = "image"):
+        super().__init__()
+        check_positive_int(queries, "queries")
+        self.q = nn.Linear(query_dim, queries * dim)
+        self.k, self.v = nn.Linear(context_dim, dim), nn.Linear(context_dim, dim)
+        self.keys, self.queries, self.dim = (query_key, context_key), queries, dim
+        self.out_dim, self.attention = queries * dim + query_dim, None
+
+    def forward(self, feats: dict) -> torch.Tensor:
+        question, image = _require(feats, self.keys, "QuestionAttentionFusion")
+        q = self.q(question.vector).view(-1, self.queries, self.dim)
+        scores = q @ self.k(image.tokens).transpose(1, 2) / math.sqrt(self.dim)
+        if image.mask is not None:
+            scores = scores.masked_fill(~image.mask[:, None, :], float("-inf"))
+        weights = scores.softmax(-1)
+        self.attention = weights.detach()
+        found = weights @ self.v(image.tokens)                   # (B, queries, dim)
+        return torch.cat([found.flatten(1), question.vector], 1)
 
 
 class TransformerFusion(nn.Module):

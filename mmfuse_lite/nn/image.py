@@ -1,6 +1,8 @@
 """Image encoders for fusion: a small CNN (patch tokens), and raw grids for early fusion."""
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -53,3 +55,38 @@ class GridTokens(nn.Module):
     def forward(self, images: torch.Tensor) -> Features:
         check_image_batch(images, self.dim)
         return Features(images.flatten(2).transpose(1, 2), None, images.mean((2, 3)))
+
+
+def sincos_2d(size: int, dim: int) -> torch.Tensor:
+    """Fixed 2-D position codes (size * size, dim): sines and cosines of x and of y at
+    ``dim // 4`` frequencies each, as in the Transformer, one half for each axis."""
+    if dim % 4:
+        raise ValueError(f"dim must be divisible by 4 (sin and cos of x and y), got {dim}")
+    ys, xs = torch.meshgrid(torch.arange(size).float(), torch.arange(size).float(), indexing="ij")
+    freq = torch.exp(-math.log(size) * torch.arange(dim // 4) / (dim // 4))
+    parts = [f(c[..., None] * freq) for c in (xs, ys) for f in (torch.sin, torch.cos)]
+    return torch.cat(parts, -1).view(size * size, dim)
+
+
+class PatchTokens(nn.Module):
+    """(B, C, S, S) latent grid (the VQGAN's, chapter 5) -> Features: one token per cell.
+
+    A small MLP reads each cell on its own (*what* is there) and a fixed 2-D sin-cos
+    code says *where* it is. With no convolution to learn, attention can find objects
+    within a few hundred steps; learned position embeddings start near zero and made
+    the same models take thousands.
+    """
+
+    def __init__(self, channels: int = 16, dim: int = 32, size: int = 8):
+        super().__init__()
+        check_positive_int(dim, "dim")
+        self.mlp = nn.Sequential(nn.Linear(channels, dim), nn.GELU(), nn.Linear(dim, dim))
+        self.register_buffer("pos", sincos_2d(size, dim), persistent=False)
+        self.dim, self.in_channels, self.size = dim, channels, size
+
+    def forward(self, grid: torch.Tensor) -> Features:
+        check_image_batch(grid, self.in_channels)
+        if grid.shape[-1] != self.size:
+            raise ValueError(f"expected a {self.size} x {self.size} grid, got shape {tuple(grid.shape)}")
+        what = self.mlp(grid.flatten(2).transpose(1, 2))
+        return Features(what + self.pos, None, what.mean(1))
