@@ -119,3 +119,27 @@ def test_chapter6_fusion_modules_match_package():
             f = {k: (None if k == missing else v) for k, v in feats.items()}
             assert torch.allclose(ours(f), theirs(f), atol=1e-6), type(theirs).__name__
     assert [repr(m) for m in ns["mlp_head"](5, 3)] == [repr(m) for m in mnn.mlp_head(5, 3)]
+
+
+def test_chapter7_attention_pieces_match_package():
+    from mmfuse_lite.nn import Features
+    ns = chapter_namespace("07_attention_fusion.ipynb", extra={"F": torch.nn.functional, "mnn": mnn, "math": __import__("math"),
+                                                               "Features": Features})
+    g = torch.Generator().manual_seed(0)
+    for ours, theirs, args in [(ns["PatchTokens"](), mnn.PatchTokens(), (torch.randn(3, 16, 8, 8, generator=g),)),
+                               (ns["PatchTokens"](4, 8, 4), mnn.PatchTokens(4, 8, 4), (torch.randn(2, 4, 4, 4, generator=g),)),
+                               (ns["FiLMBlock"](6), mnn.FiLMBlock(6),
+                                (torch.randn(2, 6, 5, 5, generator=g), torch.randn(2, 6, generator=g), torch.randn(2, 6, generator=g)))]:
+        assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
+        ours.load_state_dict(theirs.state_dict())
+        a, b = ours(*args), theirs(*args)
+        for x, y in ([(a.tokens, b.tokens), (a.vector, b.vector)] if isinstance(a, Features) else [(a, b)]):
+            assert torch.allclose(x, y, atol=1e-6)
+    for queries in (1, 3):
+        ours, theirs = ns["QuestionAttentionFusion"](5, 7, 8, queries), mnn.QuestionAttentionFusion(5, 7, 8, queries)
+        ours.load_state_dict(theirs.state_dict())
+        feats = {"text": Features(None, None, torch.randn(2, 5, generator=g)),
+                 "image": Features(torch.randn(2, 9, 7, generator=g), None, None)}
+        assert ours.out_dim == theirs.out_dim
+        assert torch.allclose(ours(feats), theirs(feats), atol=1e-6)
+        assert torch.allclose(ours.attention, theirs.attention, atol=1e-6)

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmfuse_lite.data import (SAMPLE_RATE, TASKS, ShapesDataset, ShapesWorld, WordTokenizer,
-                              make_loader, spectrogram)
+from mmfuse_lite.data import (SAMPLE_RATE, SIDES, TASKS, WHERE_WORDS, ShapesDataset, ShapesWorld, WordTokenizer,
+                              make_loader, spectrogram, task_tensors)
 from mmfuse_lite.data.captions import caption, caption_order
 from mmfuse_lite.data.sounds import PITCH, SOUND_LEN
 from mmfuse_lite.data.tasks import ATTRIBUTES, perturb
@@ -17,13 +17,45 @@ def world():
 
 def test_tokenizer_covers_every_caption_and_question(world):
     tok = WordTokenizer()
-    texts = world.captions + [t for name in TASKS for t in world.task(name)[1]]
+    texts = world.captions + [t for name in TASKS if name != "where" for t in world.task(name)[1]]
     ids = tok(texts)
     assert (ids != tok.unk_id).all()
+    where = WordTokenizer(extra_words=WHERE_WORDS)
+    assert (where(world.task("where")[1]) != where.unk_id).all()
     assert tok.decode(tok.encode("a big red circle")) == "a big red circle"
     assert tok.encode("a zebra")[2] == tok.unk_id
     bow = tok.bag_of_words(["a big red circle", "a a"])
     assert bow.shape == (2, len(tok)) and bow[1, tok.index["a"]] == 2 and bow[:, tok.pad_id].sum() == 0
+
+
+def test_extra_words_go_last_and_missing_words_are_a_clear_error(world):
+    plain, where = WordTokenizer(), WordTokenizer(extra_words=WHERE_WORDS)
+    assert where.vocab[:len(plain)] == plain.vocab and where.vocab[len(plain):] == list(WHERE_WORDS)
+    assert len(WordTokenizer(extra_words=("or", "or", "red"))) == len(plain) + 1
+    with pytest.raises(ValueError, match=r"outside the tokenizer's vocabulary: \['or'\].*WHERE_WORDS"):
+        task_tensors(world, "where", ("text",))
+    with pytest.raises(ValueError, match="outside the tokenizer's vocabulary"):
+        ShapesDataset(world, task="where")
+    with pytest.raises(ValueError, match="lower-case words"):
+        WordTokenizer(extra_words="or")
+    assert task_tensors(world, "where", ("text",), where)["text"].shape[0] == len(world.task("where")[0])
+
+
+def test_where_answers_follow_the_scene(world):
+    idx, texts, labels = world.task("where")
+    s = world.scenes
+    assert (s["count"][idx] >= 2).all() and set(labels) == set(range(len(SIDES)))
+    colour_of = {c: k for k, c in enumerate(("red", "yellow", "green", "cyan", "blue", "purple"))}
+    for i, q, y in list(zip(idx, texts, labels))[:300]:
+        named = [w for w in q.split() if w in colour_of]
+        objs = {int(s["colour"][i, k]): k for k in range(int(s["count"][i]))}
+        a = objs[colour_of[named[0]]]
+        key = "col" if SIDES[y] in ("left", "right") else "row"
+        if len(named) == 2:         # relative: A compared with B
+            b = objs[colour_of[named[1]]]
+            assert (s[key][i, a] < s[key][i, b]) == (SIDES[y] in ("left", "above")), q
+        else:                       # absolute: A in the picture
+            assert s[key][i, a] == (0 if SIDES[y] in ("left", "above") else 2), q
 
 
 def test_tokenizer_errors():

@@ -37,7 +37,15 @@ RELATION_FRAMES = ("a {0} is {rel} a {1}", "there is a {0} {rel} a {1}")
 QUESTIONS = {
     "relation": ("is the {0} {rel} the {1} ?", "is the {0} {rel} the {1} in the picture ?"),
     "colour": ("what colour is the {s} ?", "which colour does the {s} have ?"),
+    # "side" questions name the axis, so the answer (left / right / above / below) is never ambiguous
+    "side": {"x": ("is the {0} left or right of the {1} ?", "is the {0} on the left or on the right ?"),
+             "y": ("is the {0} above or below the {1} ?", "is the {0} at the top or at the bottom ?")},
 }
+SIDES = ("left", "right", "above", "below")
+# Words that only the "where" questions use. They stay out of the default vocabulary, so the
+# chapters that never ask them keep their tokenizer (and with it their random initialisations):
+# ask for them with ``WordTokenizer(extra_words=WHERE_WORDS)``.
+WHERE_WORDS = ("or",)
 SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
 
 
@@ -104,6 +112,24 @@ def relation_question(scene: dict, i: int, rng: np.random.Generator) -> tuple[st
     return q, answer
 
 
+def side_question(scene: dict, i: int, rng: np.random.Generator, absolute: float = 0.5) -> tuple[str, int]:
+    """'is the <A> left or right of the <B> ?' (or above or below) about two objects of scene i;
+    answer = index in :data:`SIDES`. With probability ``absolute`` (when A is not in the
+    middle row / column) it asks about A and the picture instead: 'is the <A> on the left or
+    on the right ?'. Those one-object questions teach a model to find objects; the
+    two-object ones need it to compare them."""
+    a, b = rng.permutation(int(scene["count"][i]))[:2]
+    axis = pick(rng, differing_axes(scene, i, a, b))
+    cell = int(scene["col" if axis == "x" else "row"][i, a])
+    def name(j):
+        return f"{COLOURS[scene['colour'][i, j]]} {pick(rng, SHAPE_WORDS[SHAPES[scene['shape'][i, j]]])}"
+    relative, single = QUESTIONS["side"][axis]
+    if cell != 1 and rng.random() < absolute:
+        side = ("left", "right") if axis == "x" else ("above", "below")
+        return single.format(name(a)), SIDES.index(side[cell // 2])
+    return relative.format(name(a), name(b)), SIDES.index(relation(scene, i, a, b, axis))
+
+
 def colour_question(scene: dict, i: int, rng: np.random.Generator) -> tuple[str, int]:
     """'what colour is the <shape> ?' about a random object of scene i; answer = colour index."""
     j = rng.integers(int(scene["count"][i]))
@@ -116,7 +142,7 @@ def grammar_words() -> list[str]:
     texts = [*COLOURS, *(w for v in SHAPE_WORDS.values() for w in v),
              *(w for v in SIZE_WORDS.values() for w in v), *(w for v in POSITION_WORDS.values() for w in v),
              *(w for v in RELATION_WORDS.values() for w in v), *ONE_OBJECT, *LIST_FRAMES,
-             *RELATION_FRAMES, *(q for v in QUESTIONS.values() for q in v), ", and a"]
+             *RELATION_FRAMES, *QUESTIONS["relation"], *QUESTIONS["colour"], ", and a"]
     words = set()
     for t in texts:
         words.update(w for w in _split(re.sub(r"\{[^}]*\}", " ", t)))
@@ -134,11 +160,15 @@ class WordTokenizer:
     on a list of sentences returns a padded ``(B, max_len)`` LongTensor.
     """
 
-    def __init__(self, max_len: int = 40):
+    def __init__(self, max_len: int = 40, extra_words=()):
         if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 3:
             raise ValueError(f"max_len must be an int >= 3, got {max_len!r}")
+        if isinstance(extra_words, str) or any(_split(w) != [w] for w in extra_words):
+            raise ValueError(f"extra_words must be a sequence of lower-case words, got {extra_words!r}")
         self.max_len = max_len
-        self.vocab = list(SPECIALS) + grammar_words()
+        base = grammar_words()
+        # extra words go last, so the ids of the grammar's words do not move
+        self.vocab = list(SPECIALS) + base + [w for w in dict.fromkeys(extra_words) if w not in base]
         self.index = {w: i for i, w in enumerate(self.vocab)}
         self.pad_id, self.bos_id, self.eos_id, self.unk_id = range(4)
 
@@ -150,6 +180,18 @@ class WordTokenizer:
             raise TypeError(f"expected a str, got {type(text).__name__}")
         ids = [self.index.get(w, self.unk_id) for w in _split(text)]
         return [self.bos_id, *ids, self.eos_id] if add_special else ids
+
+    def unknown_words(self, texts) -> list[str]:
+        """The words of ``texts`` outside the vocabulary, sorted."""
+        return sorted({w for t in ([texts] if isinstance(texts, str) else texts) for w in _split(t)} - set(self.index))
+
+    def require(self, texts, what: str = "the texts") -> None:
+        """Raise a clear ValueError if ``texts`` use a word outside the vocabulary."""
+        unknown = self.unknown_words(texts)
+        if unknown:
+            fix = "extra_words=WHERE_WORDS" if set(unknown) <= set(WHERE_WORDS) else f"extra_words={unknown}"
+            raise ValueError(f"{what} use words outside the tokenizer's vocabulary: {unknown}; "
+                             f"build it with WordTokenizer({fix})")
 
     def decode(self, ids) -> str:
         words = [self.vocab[int(i)] for i in ids if int(i) not in (self.pad_id, self.bos_id, self.eos_id)]

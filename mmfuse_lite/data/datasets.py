@@ -91,6 +91,8 @@ class ShapesDataset(Dataset):
             self.indices, self.texts, self.labels = np.arange(len(world)), world.captions, None
         else:
             self.indices, self.texts, self.labels = world.task(task)
+        if "text" in self.modalities:
+            self.tokenizer.require(self.texts, f"the {task or 'caption'!r} texts")
         self.num_classes = None if task is None else TASKS[task]["num_classes"]
 
     def __len__(self) -> int:

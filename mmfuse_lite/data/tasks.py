@@ -8,6 +8,9 @@ synergistic a caption, true or with one           1 if the caption is true (2) i
            attribute changed (hard negative)                                  caption
 relational "is the red circle left of the box ?" yes / no (2)                 image AND
                                                                               question
+where      "is the red circle left or right of   left / right / above /       image AND
+           the box ?" or "... on the left or on   below (4)                    question
+           the right ?" (half of each)
 query      "what colour is the square ?"         colour of that object (6)    image AND
                                                                               question
 ========== ===================================== ============================ =========
@@ -19,13 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .captions import caption, caption_order, colour_question, relation_question
+from .captions import SIDES, caption, caption_order, colour_question, relation_question, side_question
 from .world import COLOURS, GRID, HELDOUT, SHAPES
 
 TASKS = {
     "redundant": dict(num_classes=len(COLOURS), min_objects=1, max_objects=1),
     "synergistic": dict(num_classes=2, min_objects=1, max_objects=3),
     "relational": dict(num_classes=2, min_objects=2, max_objects=3),
+    "where": dict(num_classes=len(SIDES), min_objects=2, max_objects=3),
     "query": dict(num_classes=len(COLOURS), min_objects=2, max_objects=3),
 }
 ATTRIBUTES = ("colour", "shape", "size", "position")
@@ -109,6 +113,10 @@ def make_task(scenes: dict, caption_seeds: np.ndarray, task: str, rng: np.random
             labels.append(label)
         elif task == "relational":
             q, a = relation_question(scenes, i, rng)
+            texts.append(q)
+            labels.append(a)
+        elif task == "where":
+            q, a = side_question(scenes, i, rng)
             texts.append(q)
             labels.append(a)
         else:

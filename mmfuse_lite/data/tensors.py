@@ -31,7 +31,9 @@ def task_tensors(world: ShapesWorld, task: str, modalities=MODALITIES, tokenizer
         if raw_text:
             out["text"] = list(texts)
         else:
-            ids = (tokenizer or WordTokenizer())(texts)
+            tokenizer = tokenizer or WordTokenizer()
+            tokenizer.require(texts, f"the {task!r} texts")
+            ids = tokenizer(texts)
             out["text"] = ids[:, :int((ids != 0).sum(1).max())]
     if "sound" in modalities:
         out["sound"] = torch.from_numpy(world.sounds[idx])
