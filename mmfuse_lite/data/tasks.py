@@ -10,7 +10,9 @@ relational "is the red circle left of the box ?" yes / no (2)                 im
                                                                               question
 where      "is the red circle left or right of   left / right / above /       image AND
            the box ?" or "... on the left or on   below (4)                    question
-           the right ?" (half of each)
+           the right ?" (a third ask about
+           one object); tokenize with
+           WordTokenizer(extra_words=WHERE_WORDS)
 query      "what colour is the square ?"         colour of that object (6)    image AND
                                                                               question
 ========== ===================================== ============================ =========
