@@ -263,7 +263,7 @@ def check_adaptive_weight(fn) -> bool:
 __all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck", "check_bag_of_words",
            "check_nearest_code", "check_straight_through", "check_perplexity",
            "check_ema_update", "check_fsq_bound", "check_hinge_d_loss", "check_adaptive_weight",
-           "check_product_of_experts", "check_tensor_fusion", "check_attention_readout"]
+           "check_product_of_experts", "check_tensor_fusion", "check_attention_readout", "check_info_nce"]
 
 
 def _reject_average(name: str, case: str, got, averaged: torch.Tensor) -> None:
@@ -335,3 +335,29 @@ def check_attention_readout(fn) -> bool:
     _expect_close(name, "3 queries, 5 patches, d = 4: out", out, weights @ v, 1e-5,
                   "Each output is the attention-weighted sum of the values: weights @ v.")
     return _passed(name, 2)
+
+
+def check_info_nce(fn) -> bool:
+    """Check ``fn(logits)`` -> the symmetric InfoNCE loss of a (B, B) logit matrix whose
+    diagonal holds the matching pairs: the mean of the row-wise and column-wise cross-entropy."""
+    name = "check_info_nce"
+    g = torch.Generator().manual_seed(0)
+    cases = [("3 x 3, random", torch.randn(3, 3, generator=g) * 3),
+             ("5 x 5, a strong diagonal", torch.randn(5, 5, generator=g) + 6 * torch.eye(5))]
+    for case, logits in cases:
+        target = torch.arange(len(logits))
+        rows = torch.nn.functional.cross_entropy(logits, target)
+        cols = torch.nn.functional.cross_entropy(logits.t(), target)
+        got = _call(name, fn, logits.clone())
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            if torch.allclose(got, rows, atol=1e-5) or torch.allclose(got, cols, atol=1e-5):
+                raise ExerciseError(f"{name} [{case}]: you computed one direction only ({got.item():.4f}). "
+                                    "CLIP's loss is symmetric: average image -> text (rows) and text -> image "
+                                    f"(columns); expected {((rows + cols) / 2).item():.4f}.")
+            if torch.allclose(got, rows + cols, atol=1e-5):
+                raise ExerciseError(f"{name} [{case}]: you added the two directions ({got.item():.4f}); "
+                                    f"average them instead: expected {((rows + cols) / 2).item():.4f}.")
+        _expect_close(name, case, got.reshape(()) if isinstance(got, torch.Tensor) and got.numel() == 1 else got,
+                      (rows + cols) / 2, 1e-5, "The targets are the diagonal: pair i matches pair i, so "
+                      "F.cross_entropy(logits, torch.arange(B)), and the same for logits.t().")
+    return _passed(name, len(cases))

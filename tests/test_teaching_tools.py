@@ -21,6 +21,8 @@ REFERENCE = {
                                          * torch.cat([b, torch.ones(len(b), 1)], 1)[:, None, :]).flatten(1),
     "check_attention_readout": lambda q, k, v: (lambda w: (w @ v, w))(
         (q @ k.transpose(1, 2) / q.shape[-1] ** 0.5).softmax(-1)),
+    "check_info_nce": lambda l: (torch.nn.functional.cross_entropy(l, torch.arange(len(l)))
+                                 + torch.nn.functional.cross_entropy(l.t(), torch.arange(len(l)))) / 2,
 }
 WRONG = {
     "check_psnr": (lambda x, y: 10 * torch.log10(1 / (x - y).pow(2).mean()), "shape"),
@@ -34,6 +36,7 @@ WRONG = {
     "check_tensor_fusion": (lambda a, b: (a[:, :, None] * b[:, None, :]).flatten(1), "append a 1"),
     "check_attention_readout": (lambda q, k, v: (lambda w: (w @ v, w))((q @ k.transpose(1, 2)).softmax(-1)),
                                 "sqrt"),
+    "check_info_nce": (lambda l: torch.nn.functional.cross_entropy(l, torch.arange(len(l))), "one direction only"),
 }
 
 
@@ -106,3 +109,13 @@ def test_attention_figure_and_explorer():
     assert seen == [0, 2] and len(explorer.out.outputs) == 1
     with pytest.raises(ValueError, match="one question per image"):
         widgets.AttentionExplorer(torch.rand(2, 3, 32, 32), ["q0"], lambda i: ("", torch.rand(1, 64)))
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda l: torch.nn.functional.cross_entropy(l, torch.arange(len(l)))
+     + torch.nn.functional.cross_entropy(l.t(), torch.arange(len(l))), "average them"),
+    (lambda l: torch.nn.functional.cross_entropy(l, torch.zeros(len(l), dtype=torch.long)), "diagonal"),
+])
+def test_info_nce_checker_explains_other_mistakes(wrong, hint):
+    with pytest.raises(ExerciseError, match=hint):
+        exercises.check_info_nce(wrong)

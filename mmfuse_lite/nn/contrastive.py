@@ -1,0 +1,112 @@
+"""Contrastive alignment, CLIP-style (Radford et al. 2021): two encoders, one space.
+
+An image encoder and a text encoder each end in a linear projection to ``dim`` and an
+L2 normalisation, so a dot product is a cosine similarity. In a batch of B matching
+pairs, the B x B similarity matrix should peak on its diagonal: the symmetric InfoNCE
+loss is a B-way classification of each image's caption among the batch's captions,
+averaged with the same for each caption's image. The similarities are multiplied by a
+learned logit scale 1 / tau, initialised at 1 / 0.07 and clipped at 100, as in CLIP.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..train import to_device
+
+INIT_TEMPERATURE = 0.07           # CLIP's initial tau, taken from Wu et al. (2018)
+MAX_LOGIT_SCALE = math.log(100)   # CLIP clips the logit scale 1 / tau at 100
+
+
+def info_nce(logits: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE of a (B, B) logit matrix whose diagonal holds the matching pairs:
+    the mean of the cross-entropy over rows (image -> text) and over columns (text -> image)."""
+    if logits.dim() != 2 or logits.shape[0] != logits.shape[1]:
+        raise ValueError(f"expected a square (B, B) logit matrix, got shape {tuple(logits.shape)}")
+    target = torch.arange(len(logits), device=logits.device)
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
+
+
+class CLIP(nn.Module):
+    """Two Features encoders projected into one normalised embedding space.
+
+    Args:
+        image_encoder, text_encoder: modules returning :class:`Features` with a ``.dim``.
+        dim: size of the shared embedding.
+        temperature: the initial tau; the logit scale starts at ln(1 / tau).
+        learn_temperature: learn the logit scale (CLIP) or keep it fixed.
+    """
+
+    def __init__(self, image_encoder: nn.Module, text_encoder: nn.Module, dim: int = 32,
+                 temperature: float = INIT_TEMPERATURE, learn_temperature: bool = True):
+        super().__init__()
+        if not temperature >= 0.01:
+            raise ValueError(f"temperature must be at least 0.01 (logit scale at most 100), got {temperature}")
+        self.image_encoder, self.text_encoder = image_encoder, text_encoder
+        self.image_proj = nn.Linear(image_encoder.dim, dim, bias=False)
+        self.text_proj = nn.Linear(text_encoder.dim, dim, bias=False)
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / temperature)), requires_grad=learn_temperature)
+        self.dim = dim
+
+    @property
+    def scale(self) -> torch.Tensor:
+        """1 / tau, clipped at 100 (the gradient stops at the clip, so the parameter stays there)."""
+        return self.logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
+
+    def encode_image(self, images) -> torch.Tensor:
+        return F.normalize(self.image_proj(self.image_encoder(images).vector), dim=-1)
+
+    def encode_text(self, texts) -> torch.Tensor:
+        return F.normalize(self.text_proj(self.text_encoder(texts).vector), dim=-1)
+
+    def forward(self, images, texts) -> torch.Tensor:
+        """(B, B) logits: entry (i, j) is the scaled similarity of image i and text j."""
+        img, txt = self.encode_image(images), self.encode_text(texts)
+        if img.shape[0] != txt.shape[0]:
+            raise ValueError(f"expected as many images as texts, got {img.shape[0]} images and {txt.shape[0]} texts")
+        return self.scale * img @ txt.t()
+
+
+def clip_loss(model: CLIP, batch: dict):
+    """:func:`info_nce` on a batch ``{"image", "text"}``, for :func:`mmfuse_lite.train.fit`;
+    also logs the batch's image -> text accuracy and the temperature."""
+    logits = model(batch["image"], batch["text"])
+    acc = (logits.argmax(1) == torch.arange(len(logits), device=logits.device)).float().mean()
+    return info_nce(logits), {"acc": acc, "temperature": 1 / model.scale.detach()}
+
+
+@torch.no_grad()
+def embed(model: CLIP, data, modality: str, batch_size: int = 500, device: str = "cpu") -> torch.Tensor:
+    """Normalised embeddings (N, dim) of images or texts, in batches, on the CPU."""
+    if modality not in ("image", "text"):
+        raise ValueError(f"modality must be 'image' or 'text', got {modality!r}")
+    model.eval()
+    encode = model.encode_image if modality == "image" else model.encode_text
+    return torch.cat([encode(to_device(data[i:i + batch_size], device)).float().cpu()
+                      for i in range(0, len(data), batch_size)])
+
+
+def recall_at_k(similarity: torch.Tensor, ks=(1, 5, 10)) -> dict[int, float]:
+    """Recall@k of a (N, N) query-by-item similarity whose item i is query i's match:
+    the fraction of queries whose match ranks among the k most similar items."""
+    if similarity.dim() != 2 or similarity.shape[0] != similarity.shape[1]:
+        raise ValueError(f"expected a square (N, N) similarity, got shape {tuple(similarity.shape)}")
+    match = similarity.diagonal()[:, None]
+    rank = (similarity > match).sum(1)          # items strictly more similar than the match
+    return {k: (rank < k).float().mean().item() for k in ks}
+
+
+@torch.no_grad()
+def class_embeddings(model: CLIP, prompts: dict, tokenizer, device: str = "cpu") -> torch.Tensor:
+    """Zero-shot classifier weights (C, dim): for each class, the normalised mean of the
+    embeddings of its prompts (CLIP's prompt ensembling). ``prompts``: class -> list of texts."""
+    rows = []
+    for name, texts in prompts.items():
+        if isinstance(texts, str) or not texts:
+            raise ValueError(f"class {name!r}: expected a non-empty list of prompts, got {texts!r}")
+        tokenizer.require(texts, f"the prompts of class {name!r}")
+        rows.append(F.normalize(embed(model, tokenizer(texts), "text", device=device).mean(0), dim=0))
+    return torch.stack(rows)

@@ -1,0 +1,82 @@
+import math
+
+import pytest
+import torch
+
+import mmfuse_lite.nn as mnn
+from mmfuse_lite.data import WordTokenizer
+from mmfuse_lite.train import fit
+from mmfuse_lite.nn.contrastive import (CLIP, INIT_TEMPERATURE, MAX_LOGIT_SCALE, class_embeddings, clip_loss, embed,
+                                        info_nce, recall_at_k)
+
+
+def tiny_clip(**kw):
+    torch.manual_seed(0)
+    return CLIP(mnn.ImageEncoder(dim=8, width=4, image_size=8, in_channels=16),
+                mnn.TextEncoder(len(WordTokenizer()), 8), dim=6, **kw)
+
+
+def test_info_nce_is_symmetric_and_bounded():
+    logits = torch.randn(6, 6)
+    assert torch.allclose(info_nce(logits), info_nce(logits.t()))
+    assert torch.allclose(info_nce(torch.zeros(5, 5)), torch.tensor(math.log(5)))      # no signal: ln B
+    assert info_nce(50 * torch.eye(4)) < 1e-6                                           # perfect pairs
+    with pytest.raises(ValueError, match=r"square \(B, B\)"):
+        info_nce(torch.randn(3, 4))
+
+
+def test_logit_scale_starts_at_clip_value_and_is_clipped_at_100():
+    model = tiny_clip()
+    assert math.isclose(model.logit_scale.item(), math.log(1 / INIT_TEMPERATURE), rel_tol=1e-6)
+    assert math.isclose(model.scale.item(), 1 / 0.07, rel_tol=1e-5)
+    with torch.no_grad():
+        model.logit_scale.fill_(MAX_LOGIT_SCALE + 1)
+    assert math.isclose(model.scale.item(), 100, rel_tol=1e-5)
+    model.scale.backward()
+    assert model.logit_scale.grad.abs().item() == 0                  # past the clip nothing pushes further
+    fixed = tiny_clip(temperature=1.0, learn_temperature=False)
+    assert not fixed.logit_scale.requires_grad and math.isclose(fixed.scale.item(), 1.0)
+    with pytest.raises(ValueError, match="at least 0.01"):
+        tiny_clip(temperature=0.001)
+
+
+def test_clip_forward_embeddings_and_errors():
+    model, tok = tiny_clip(), WordTokenizer()
+    images, texts = torch.randn(4, 16, 8, 8), tok(["a red circle", "a blue box", "a big green square", "a disc"])
+    logits = model.eval()(images, texts)           # eval: the image encoder's batch norm uses its running stats
+    assert logits.shape == (4, 4)
+    emb = embed(model, images, "image", batch_size=3)
+    assert emb.shape == (4, 6) and torch.allclose(emb.norm(dim=1), torch.ones(4), atol=1e-5)
+    assert torch.allclose(logits, model.scale * emb @ embed(model, texts, "text").t(), atol=1e-4)
+    with pytest.raises(ValueError, match="as many images as texts"):
+        model(images, texts[:3])
+    with pytest.raises(ValueError, match="'image' or 'text'"):
+        embed(model, images, "sound")
+
+
+def test_recall_at_k():
+    assert recall_at_k(torch.eye(5)) == {1: 1.0, 5: 1.0, 10: 1.0}
+    sim = torch.tensor([[0.1, 0.9, 0.5], [0.0, 1.0, 0.2], [0.9, 0.8, 0.1]])     # ranks 2, 0, 2
+    assert recall_at_k(sim, ks=(1, 2, 3)) == pytest.approx({1: 1 / 3, 2: 1 / 3, 3: 1.0})
+    with pytest.raises(ValueError, match="square"):
+        recall_at_k(torch.randn(2, 3))
+
+
+def test_class_embeddings_and_clear_errors():
+    model, tok = tiny_clip(), WordTokenizer()
+    w = class_embeddings(model, {"red": ["a red circle", "a red box"], "blue": ["a blue disc"]}, tok)
+    assert w.shape == (2, 6) and torch.allclose(w.norm(dim=1), torch.ones(2), atol=1e-5)
+    with pytest.raises(ValueError, match="non-empty list"):
+        class_embeddings(model, {"red": []}, tok)
+    with pytest.raises(ValueError, match=r"outside the tokenizer's vocabulary: \['zebra'\]"):
+        class_embeddings(model, {"red": ["a red zebra"]}, tok)
+
+
+def test_clip_loss_learns_pairs():
+    # 8 distinct captions, each with its own random "image": the loss must fall well below ln 8
+    tok = WordTokenizer()
+    texts = tok([f"a {s} {c} circle" for s in ("big", "small") for c in ("red", "blue", "green", "cyan")])
+    images = torch.randn(8, 16, 8, 8, generator=torch.Generator().manual_seed(1))
+    model = tiny_clip()
+    hist = fit(model, clip_loss, [{"image": images, "text": texts}], 150, lr=1e-2, progress=False)
+    assert hist["loss"][-1] < 0.3 * math.log(8) and hist["acc"][-1] == 1.0
