@@ -143,3 +143,25 @@ def test_chapter7_attention_pieces_match_package():
         assert ours.out_dim == theirs.out_dim
         assert torch.allclose(ours(feats), theirs(feats), atol=1e-6)
         assert torch.allclose(ours.attention, theirs.attention, atol=1e-6)
+
+
+def test_chapter8_clip_pieces_match_package():
+    from mmfuse_lite.data import WordTokenizer
+    ns = chapter_namespace("08_contrastive_alignment.ipynb", extra={"F": torch.nn.functional, "math": __import__("math")})
+    logits = torch.randn(7, 7, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(ns["info_nce"](logits), mnn.info_nce(logits))
+    tok = WordTokenizer()
+    for temperature, learn in ((0.07, True), (1.0, False)):
+        torch.manual_seed(0)
+        ours = ns["CLIP"](mnn.GridMLP(16, 8, 12), mnn.TextEncoder(len(tok), 12), 6, temperature, learn)
+        torch.manual_seed(0)
+        theirs = mnn.CLIP(mnn.GridMLP(16, 8, 12), mnn.TextEncoder(len(tok), 12), 6, temperature, learn)
+        assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
+        ours.load_state_dict(theirs.state_dict())
+        assert ours.logit_scale.requires_grad == theirs.logit_scale.requires_grad == learn
+        images, texts = torch.randn(3, 16, 8, 8), tok(["a red circle", "a big blue box at the top", "a disc"])
+        assert torch.allclose(ours(images, texts), theirs(images, texts), atol=1e-5)
+        with torch.no_grad():
+            ours.logit_scale.fill_(9.0)
+            theirs.logit_scale.fill_(9.0)
+        assert torch.allclose(ours.scale, theirs.scale) and abs(theirs.scale.item() - 100) < 1e-3

@@ -80,3 +80,16 @@ def test_clip_loss_learns_pairs():
     model = tiny_clip()
     hist = fit(model, clip_loss, [{"image": images, "text": texts}], 150, lr=1e-2, progress=False)
     assert hist["loss"][-1] < 0.3 * math.log(8) and hist["acc"][-1] == 1.0
+
+
+def test_grid_mlp_keeps_positions_and_checks_its_input():
+    enc = mnn.GridMLP(4, 3, dim=5, hidden=7)
+    grid = torch.zeros(2, 4, 3, 3)
+    grid[0, :, 0, 0], grid[1, :, 2, 2] = 1, 1          # the same content in two places
+    out = enc(grid)
+    assert out.vector.shape == (2, 5) and out.tokens is None
+    assert not torch.allclose(out.vector[0], out.vector[1])
+    with pytest.raises(ValueError, match="3 x 3 grid"):
+        enc(torch.zeros(2, 4, 4, 4))
+    with pytest.raises(ValueError, match="4 channels"):
+        enc(torch.zeros(2, 3, 3, 3))

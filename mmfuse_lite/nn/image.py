@@ -90,3 +90,26 @@ class PatchTokens(nn.Module):
             raise ValueError(f"expected a {self.size} x {self.size} grid, got shape {tuple(grid.shape)}")
         what = self.mlp(grid.flatten(2).transpose(1, 2))
         return Features(what + self.pos, None, what.mean(1))
+
+
+class GridMLP(nn.Module):
+    """(B, C, S, S) grid (the VQGAN's latents) -> Features with a summary vector only.
+
+    The grid is flattened and read by a two-layer MLP, so every cell keeps its place in
+    the input vector: positions survive, where a global average would lose them. The
+    contrastive chapter uses it as its image encoder: captions say where objects are.
+    """
+
+    def __init__(self, channels: int = 16, size: int = 8, dim: int = 64, hidden: int = 128):
+        super().__init__()
+        for name, v in (("channels", channels), ("size", size), ("dim", dim), ("hidden", hidden)):
+            check_positive_int(v, name)
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(channels * size * size, hidden), nn.GELU(),
+                                 nn.Linear(hidden, dim))
+        self.dim, self.in_channels, self.size = dim, channels, size
+
+    def forward(self, grid: torch.Tensor) -> Features:
+        check_image_batch(grid, self.in_channels)
+        if grid.shape[-2:] != (self.size, self.size):
+            raise ValueError(f"expected a {self.size} x {self.size} grid, got shape {tuple(grid.shape)}")
+        return Features(None, None, self.net(grid))
