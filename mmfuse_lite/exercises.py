@@ -263,7 +263,8 @@ def check_adaptive_weight(fn) -> bool:
 __all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck", "check_bag_of_words",
            "check_nearest_code", "check_straight_through", "check_perplexity",
            "check_ema_update", "check_fsq_bound", "check_hinge_d_loss", "check_adaptive_weight",
-           "check_product_of_experts", "check_tensor_fusion", "check_attention_readout", "check_info_nce"]
+           "check_product_of_experts", "check_tensor_fusion", "check_attention_readout", "check_info_nce",
+           "check_guidance"]
 
 
 def _reject_average(name: str, case: str, got, averaged: torch.Tensor) -> None:
@@ -361,3 +362,25 @@ def check_info_nce(fn) -> bool:
                       (rows + cols) / 2, 1e-5, "The targets are the diagonal: pair i matches pair i, so "
                       "F.cross_entropy(logits, torch.arange(B)), and the same for logits.t().")
     return _passed(name, len(cases))
+
+
+def check_guidance(fn) -> bool:
+    """Check ``fn(cond_logits, uncond_logits, scale)`` -> classifier-free guided
+    log-probabilities: u + scale * (c - u), with c and u the log-softmax of the two."""
+    name = "check_guidance"
+    g = torch.Generator().manual_seed(0)
+    cond, uncond = torch.randn(2, 6, generator=g) * 2, torch.randn(2, 6, generator=g) * 2
+    c, u = cond.log_softmax(-1), uncond.log_softmax(-1)
+    for scale in (1.0, 3.0):
+        got = _call(name, fn, cond.clone(), uncond.clone(), scale)
+        if isinstance(got, torch.Tensor) and got.shape == c.shape:
+            if torch.allclose(got, uncond + scale * (cond - uncond), atol=1e-5):
+                raise ExerciseError(f"{name} [scale {scale}]: you mixed the raw logits; take log_softmax of each "
+                                    "first, so both are log-probabilities over the same tokens.")
+            if scale != 1 and (torch.allclose(got, c + scale * (c - u), atol=1e-5)
+                               or torch.allclose(got, u + scale * (u - c), atol=1e-5)):
+                raise ExerciseError(f"{name} [scale {scale}]: start from the unconditional log-probabilities and move "
+                                    "towards the conditional ones: u + scale * (c - u).")
+        _expect_close(name, f"scale {scale}", got, u + scale * (c - u), 1e-5,
+                      "At scale 1 the result must equal the conditional log-probabilities.")
+    return _passed(name, 2)

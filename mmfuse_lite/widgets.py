@@ -148,3 +148,33 @@ class AttentionExplorer(W.VBox):
         answer, weights = self.attend(i)
         self._show(self.images[i], weights, title=answer, labels=self.labels)
         show_figure(self.out, plt.gcf())
+
+
+class PriorExplorer(W.VBox):
+    """Type or pick a caption, set the guidance scale and the seed: see samples of the
+    text-to-image prior. ``sample(caption, guidance, seed)`` returns images (n, 3, H, W);
+    a caption the tokenizer cannot read shows its error message instead."""
+
+    def __init__(self, sample, captions, guidance: float = 3.0, seed: int = 0):
+        self.sample = sample
+        self.caption = W.Combobox(value=captions[0], options=list(captions), description="caption",
+                                  layout=W.Layout(width="520px"), ensure_option=False)
+        self.guidance = W.FloatSlider(value=guidance, min=1.0, max=8.0, step=0.5, description="guidance")
+        self.seed = W.IntText(value=seed, description="seed")
+        self.out = W.Output()
+        for w in (self.caption, self.guidance, self.seed):
+            w.observe(lambda _: self.draw(), names="value")
+        super().__init__([self.caption, W.HBox([self.guidance, self.seed]), self.out])
+        self.draw()
+
+    def draw(self):
+        from .viz import show_images
+        try:
+            images = self.sample(self.caption.value, self.guidance.value, self.seed.value)
+        except ValueError as e:                  # e.g. a word outside the vocabulary
+            self.out.outputs = ()
+            self.out.append_stdout(f"{e}\n")
+            return
+        fig = show_images(images, nrow=len(images), scale=1.1,
+                          title=f"{self.caption.value!r}, guidance {self.guidance.value}")
+        show_figure(self.out, fig)

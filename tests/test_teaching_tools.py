@@ -23,6 +23,7 @@ REFERENCE = {
         (q @ k.transpose(1, 2) / q.shape[-1] ** 0.5).softmax(-1)),
     "check_info_nce": lambda l: (torch.nn.functional.cross_entropy(l, torch.arange(len(l)))
                                  + torch.nn.functional.cross_entropy(l.t(), torch.arange(len(l)))) / 2,
+    "check_guidance": lambda c, u, s: u.log_softmax(-1) + s * (c.log_softmax(-1) - u.log_softmax(-1)),
 }
 WRONG = {
     "check_psnr": (lambda x, y: 10 * torch.log10(1 / (x - y).pow(2).mean()), "shape"),
@@ -37,6 +38,7 @@ WRONG = {
     "check_attention_readout": (lambda q, k, v: (lambda w: (w @ v, w))((q @ k.transpose(1, 2)).softmax(-1)),
                                 "sqrt"),
     "check_info_nce": (lambda l: torch.nn.functional.cross_entropy(l, torch.arange(len(l))), "one direction only"),
+    "check_guidance": (lambda c, u, s: u + s * (c - u), "raw logits"),
 }
 
 
@@ -84,6 +86,7 @@ def test_latent_interpolation():
 
 def test_codebook_explorer():
     from mmfuse_lite.nn import VQVAE
+    torch.manual_seed(0)                    # an untrained model: make sure the edited code looks different
     m = VQVAE(width=4, dim=4, num_codes=8, downsamples=1).eval()
     imgs = torch.rand(6, 3, 32, 32)
     ex = widgets.CodebookExplorer(m, imgs, num_codes=8)
@@ -119,3 +122,21 @@ def test_attention_figure_and_explorer():
 def test_info_nce_checker_explains_other_mistakes(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
         exercises.check_info_nce(wrong)
+
+
+def test_prior_explorer_shows_samples_and_errors():
+    calls = []
+
+    def sample(caption, guidance, seed):
+        if "zebra" in caption:
+            raise ValueError("the captions use words outside the tokenizer's vocabulary: ['zebra']")
+        calls.append((caption, guidance, seed))
+        return torch.rand(3, 3, 8, 8)
+
+    w = widgets.PriorExplorer(sample, ["a red circle", "a blue box"])
+    assert calls == [("a red circle", 3.0, 0)] and "image/png" in w.out.outputs[0]["data"]
+    w.guidance.value = 5.0
+    assert calls[-1] == ("a red circle", 5.0, 0)
+    w.caption.value = "a red zebra"
+    assert "zebra" in w.out.outputs[0]["text"]
+    matplotlib.pyplot.close("all")

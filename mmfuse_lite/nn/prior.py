@@ -202,3 +202,17 @@ def loss_fn(layout: Layout, p_drop: float = 0.0, target: str = "image"):
 
 def _loss(model, batch, layout, p_drop, target):
     return prior_loss(model, batch, layout, p_drop, target)
+
+
+def load_prior(target: str = "image"):
+    """The shipped prior of chapter 9 (``scripts/train_prior.py``) and its :class:`Layout`:
+    ``target="image"`` reads captions and writes codes, ``"text"`` the other way round."""
+    from .. import checkpoints
+    if target not in ("image", "text"):
+        raise ValueError(f"target must be 'image' or 'text', got {target!r}")
+    path = checkpoints.shipped(f"prior_{target}")
+    config = checkpoints.load_card(path)["config"]
+    layout = Layout(config["text_vocab"], config["num_codes"], config["caption_len"])
+    model = build_prior(layout, dim=config["dim"], layers=config["layers"], heads=config["heads"])
+    checkpoints.load(model, path)
+    return model.eval(), layout
