@@ -11,6 +11,7 @@ classifier-free guidance. Writes ``data/checkpoints/prior_<target>.safetensors``
 """
 import argparse
 import pathlib
+import sys
 import time
 
 import torch
@@ -62,7 +63,7 @@ def main():
     out = pathlib.Path(args.out) if args.out else ROOT / "data" / "checkpoints" / f"prior_{args.target}"
     config = dict(target=args.target, dim=args.dim, layers=args.layers, heads=4, caption_len=layout.caption_len,
                   text_vocab=layout.text_vocab, num_codes=layout.num_codes, p_drop=args.p_drop)
-    checkpoints.save(model, out, config=config,
+    checkpoints.save(model, out, config=config, command="python scripts/train_prior.py " + " ".join(sys.argv[1:]),
                      metrics={"final_loss": round(sum(last) / len(last), 4),
                               "train_seconds": round(time.perf_counter() - t0, 1), "steps": args.steps,
                               "scenes": args.scenes, "batch_size": args.batch_size, "lr": args.lr})

@@ -165,3 +165,16 @@ def test_chapter8_clip_pieces_match_package():
             ours.logit_scale.fill_(9.0)
             theirs.logit_scale.fill_(9.0)
         assert torch.allclose(ours.scale, theirs.scale) and abs(theirs.scale.item() - 100) < 1e-3
+
+
+def test_chapter9_prior_pieces_match_package():
+    from mmfuse_lite.nn import prior as P
+    ns = chapter_namespace("09_text_to_image.ipynb")
+    layout = P.Layout(20, num_codes=7, caption_len=5, grid=3)
+    g = torch.Generator().manual_seed(0)
+    captions, codes = torch.randint(0, 20, (4, 5), generator=g), torch.randint(0, 7, (4, 3, 3), generator=g)
+    assert torch.equal(ns["text_to_image_sequences"](layout, captions, codes),
+                       P.text_to_image_sequences(layout, captions, codes))
+    scores = torch.randn(3, layout.vocab_size, generator=g)
+    for low, high in ((layout.code_offset, layout.vocab_size), (0, layout.text_vocab)):
+        assert torch.equal(ns["AllowTokens"](low, high)(None, scores), P.AllowTokens(low, high)(None, scores))

@@ -15,7 +15,7 @@ SHIPPED = sorted(p.stem for p in (ROOT / "data" / "checkpoints").glob("*.safeten
 
 
 def test_the_expected_checkpoints_are_shipped_with_cards():
-    assert {"shapes_features", "shapes_judge", "vqgan_shapes"} <= set(SHIPPED)
+    assert {"shapes_features", "shapes_judge", "vqgan_shapes", "prior_image", "prior_text"} <= set(SHIPPED)
     for name in SHIPPED:
         card = json.loads((ROOT / "data" / "checkpoints" / f"{name}.json").read_text())
         assert card["command"].startswith("python scripts/") and card["metrics"] and card["config"]
@@ -56,3 +56,23 @@ def test_checkpoint_weights_are_safetensors_not_pickles():
         header_len = int.from_bytes(head, "little")
         assert 0 < header_len < 10**6                      # safetensors: 8-byte header length, then JSON
         assert not head.startswith(b"\x80")                # a pickle starts with the PROTO opcode
+
+
+def test_shipped_priors_draw_and_caption_what_they_are_asked():
+    import torch
+
+    from mmfuse_lite.data import WordTokenizer
+    from mmfuse_lite.nn import prior as P
+    tokenizer, vqgan, judge = WordTokenizer(), mnn.load_vqgan(), load_feature_net("shapes_judge")
+    world = ShapesWorld("test", n=64, seed=3, max_objects=1)
+    prior, layout = P.load_prior("image")
+    codes = P.sample_images(prior, layout, P.caption_ids(layout, tokenizer, world.captions), guidance=3.0, seed=0)
+    with torch.no_grad():
+        colour = judge(vqgan.decode(codes).clamp(0, 1))[:, :6].argmax(1)
+    assert (colour.numpy() == world.scenes["colour"][:, 0]).mean() > 0.5          # chance: 1/6
+    captioner, layout = P.load_prior("text")
+    with torch.no_grad():
+        written = P.sample_captions(captioner, layout, vqgan.encode(image_tensor(world)))
+    named = [tokenizer.decode(ids).split() for ids in written]
+    colours = ("red", "yellow", "green", "cyan", "blue", "purple")
+    assert sum(colours[c] in words for c, words in zip(world.scenes["colour"][:, 0], named)) > 0.7 * 64

@@ -190,9 +190,10 @@ def sample_captions(model, layout: Layout, codes: torch.Tensor, eos_id: int = 2)
         input_ids=prompt.to(device), attention_mask=torch.ones_like(prompt).to(device),
         max_new_tokens=layout.caption_len - 1, do_sample=False,
         logits_processor=LogitsProcessorList([AllowTokens(0, layout.text_vocab)]),
-        pad_token_id=0, eos_token_id=eos_id)
+        pad_token_id=eos_id, eos_token_id=eos_id)          # finished captions are filled with <eos>
     text = out[:, prompt.shape[1] - 1:].cpu()
-    return F.pad(text, (0, layout.caption_len - text.shape[1]), value=0)
+    after_eos = (text == eos_id).int().cumsum(1) > 1       # keep the first <eos>, pad the rest
+    return F.pad(text.masked_fill(after_eos, 0), (0, layout.caption_len - text.shape[1]), value=0)
 
 
 def loss_fn(layout: Layout, p_drop: float = 0.0, target: str = "image"):
