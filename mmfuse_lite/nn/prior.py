@@ -25,6 +25,8 @@ import torch.nn.functional as F
 
 from ..checks import check_positive_int
 
+PAD, BOS, EOS = 0, 1, 2           # the WordTokenizer's special ids, shared by both orders
+
 
 @dataclasses.dataclass(frozen=True)
 class Layout:
@@ -66,7 +68,7 @@ def build_prior(layout: Layout, dim: int = 128, layers: int = 4, heads: int = 4,
         check_positive_int(v, name)
     config = GPT2Config(vocab_size=layout.vocab_size, n_positions=layout.seq_len, n_embd=dim, n_layer=layers,
                         n_head=heads, resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout,
-                        bos_token_id=1, eos_token_id=2, pad_token_id=0, tie_word_embeddings=False)
+                        bos_token_id=BOS, eos_token_id=EOS, pad_token_id=PAD, tie_word_embeddings=False)
     return GPT2LMHeadModel(config)
 
 
@@ -119,7 +121,7 @@ def drop_captions(layout: Layout, seqs: torch.Tensor, p: float) -> torch.Tensor:
 def unconditional_prompt(layout: Layout, n: int) -> torch.Tensor:
     """(n, caption_len + 1): <bos>, <null> ... <null>, <image>: the prompt with no caption."""
     prompt = torch.full((n, layout.caption_len + 1), layout.null_token, dtype=torch.long)
-    prompt[:, 0], prompt[:, -1] = 1, layout.image_token
+    prompt[:, 0], prompt[:, -1] = BOS, layout.image_token
     return prompt
 
 
@@ -137,7 +139,7 @@ def prior_loss(model, batch: dict, layout: Layout, p_drop: float = 0.0, target: 
     logits = model(input_ids=seqs).logits[:, first - 1:-1]
     labels = seqs[:, first:]
     if target == "text":
-        labels = labels.masked_fill(labels == 0, -100)           # no loss on padding
+        labels = labels.masked_fill(labels == PAD, -100)         # no loss on padding
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1), ignore_index=-100)
 
 
@@ -174,35 +176,31 @@ def sample_images(model, layout: Layout, captions: torch.Tensor, guidance: float
         guidance_scale=guidance if guidance != 1 else None,
         negative_prompt_ids=unconditional_prompt(layout, len(prompt)).to(device) if guidance != 1 else None,
         logits_processor=LogitsProcessorList([AllowTokens(layout.code_offset, layout.vocab_size)]),
-        pad_token_id=0, eos_token_id=None)
+        pad_token_id=PAD, eos_token_id=None)
     return (out[:, prompt.shape[1]:] - layout.code_offset).view(-1, layout.grid, layout.grid).cpu()
 
 
 @torch.no_grad()
-def sample_captions(model, layout: Layout, codes: torch.Tensor, eos_id: int = 2) -> torch.Tensor:
+def sample_captions(model, layout: Layout, codes: torch.Tensor) -> torch.Tensor:
     """Greedy captions (N, caption_len) for (N, grid, grid) code maps, <bos> first, padded."""
     from transformers import LogitsProcessorList
     model.eval()
     device = next(model.parameters()).device
     image = torch.full((len(codes), 1), layout.image_token, dtype=torch.long)
-    prompt = torch.cat([image, _check_codes(layout, codes), torch.ones(len(codes), 1, dtype=torch.long)], 1)
+    prompt = torch.cat([image, _check_codes(layout, codes), torch.full((len(codes), 1), BOS)], 1)
     out = model.generate(
         input_ids=prompt.to(device), attention_mask=torch.ones_like(prompt).to(device),
         max_new_tokens=layout.caption_len - 1, do_sample=False,
         logits_processor=LogitsProcessorList([AllowTokens(0, layout.text_vocab)]),
-        pad_token_id=eos_id, eos_token_id=eos_id)          # finished captions are filled with <eos>
+        pad_token_id=EOS, eos_token_id=EOS)                # finished captions are filled with <eos>
     text = out[:, prompt.shape[1] - 1:].cpu()
-    after_eos = (text == eos_id).int().cumsum(1) > 1       # keep the first <eos>, pad the rest
-    return F.pad(text.masked_fill(after_eos, 0), (0, layout.caption_len - text.shape[1]), value=0)
+    after_eos = (text == EOS).int().cumsum(1) > 1          # keep the first <eos>, pad the rest
+    return F.pad(text.masked_fill(after_eos, PAD), (0, layout.caption_len - text.shape[1]), value=PAD)
 
 
 def loss_fn(layout: Layout, p_drop: float = 0.0, target: str = "image"):
     """``prior_loss`` with its settings bound, for :func:`mmfuse_lite.train.fit`."""
-    return functools.partial(_loss, layout=layout, p_drop=p_drop, target=target)
-
-
-def _loss(model, batch, layout, p_drop, target):
-    return prior_loss(model, batch, layout, p_drop, target)
+    return functools.partial(prior_loss, layout=layout, p_drop=p_drop, target=target)
 
 
 def load_prior(target: str = "image"):
