@@ -1,12 +1,13 @@
 # Two commands do all the set-up on a fresh machine with python3:
 #   make book   build the HTML book (executes the notebooks)
 #   make test   unit tests, nbval over every notebook (ci profile), strict book build
+#   make student  student/ notebooks with the solutions stripped
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install book test unit nbval book-strict clean
+.PHONY: install book test unit nbval book-strict student clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +35,10 @@ book-strict: $(STAMP)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 test: unit nbval book-strict
+
+# Student versions: solutions replaced by NotImplementedError stubs, outputs cleared.
+student: $(STAMP)
+	$(BIN)/python -m mmfuse_lite.student notebooks student
 
 clean:
 	rm -rf _build student

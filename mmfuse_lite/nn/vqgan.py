@@ -108,7 +108,8 @@ class VQGANLoss(nn.Module):
         loss = rec + vq.loss
         if step >= self.disc_start and self.disc_weight > 0:
             g = hinge_g_loss(self.discriminator(x_hat))
-            w = adaptive_weight(rec, g, model.decoder.last_layer, self.max_weight) if model.training else x.new_ones(())
+            last_layer = getattr(model, "module", model).decoder.last_layer   # .module: under DDP
+            w = adaptive_weight(rec, g, last_layer, self.max_weight) if model.training else x.new_ones(())
             loss = loss + self.disc_weight * w * g
             metrics.update(g_loss=g.detach(), adaptive_weight=w)
         return loss, metrics, x_hat
