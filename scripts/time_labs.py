@@ -4,9 +4,10 @@
     python scripts/time_labs.py --profile gpu 05 09      # only chapters whose file starts with 05 or 09
 
 Each run records the wall time per notebook, the three slowest cells, the device and the
-machine, and merges them into ``book/lab_times.json`` under the profile's name, so the
-instructor guide's table comes from a measurement. A notebook that fails is recorded
-with its error and the script carries on.
+machine, and merges them into ``book/lab_times.json`` under the profile's name. It then
+rewrites ``book/lab_times_table.md`` from that file; the instructor guide includes the
+table, so its numbers come from a measurement, never from typing. A notebook that fails
+is recorded with its error and the script carries on.
 """
 import argparse
 import json
@@ -21,6 +22,8 @@ from nbclient import NotebookClient
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 OUT = ROOT / "book" / "lab_times.json"
+TABLE = ROOT / "book" / "lab_times_table.md"
+PROFILES = ("ci", "cpu", "gpu")
 
 
 class TimedClient(NotebookClient):
@@ -46,12 +49,39 @@ def time_notebook(path: pathlib.Path, timeout: int) -> dict:
     start, error = time.perf_counter(), None
     try:
         client.execute()
-    except Exception as e:  # record the failure and go on with the next chapter
-        error = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
+    except Exception as e:  # record the failure (and the cell it happened in) and go on with the next chapter
+        last = client.cell_seconds[-1][1] if client.cell_seconds else None
+        lines = [line for line in str(e).splitlines() if line.strip()]
+        error = f"cell {last}: {type(e).__name__}: {lines[-1] if lines else ''}"
     seconds = time.perf_counter() - start
     slowest = sorted(client.cell_seconds, reverse=True)[:3]
     return {"seconds": round(seconds, 1), "error": error,
             "slowest_cells": [{"cell": i, "seconds": round(s, 1)} for s, i in slowest]}
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def render_table(times: dict) -> str:
+    """The markdown table of lab times, one column per profile (— where not measured)."""
+    chapters = sorted({nb for entry in times.values() for nb in entry["notebooks"]})
+    head = ["Chapter"] + [f"`{p}` profile<br>({times[p]['machine']})" if p in times else f"`{p}` profile"
+                          for p in PROFILES]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for nb in chapters:
+        cells = [f"{int(nb[:2])}. {nb[3:].replace('_', ' ')}"]
+        for p in PROFILES:
+            r = times.get(p, {}).get("notebooks", {}).get(nb)
+            cells.append("not measured yet" if r is None else
+                         minutes(r["seconds"]) + ("" if r["error"] is None else f" (failed: {r['error']})"))
+        rows.append("| " + " | ".join(cells) + " |")
+    total = ["**all chapters**"] + [
+        f"**{minutes(sum(r['seconds'] for r in times[p]['notebooks'].values()))}**" if p in times else "—"
+        for p in PROFILES]
+    rows.append("| " + " | ".join(total) + " |")
+    return ("<!-- written by scripts/time_labs.py from book/lab_times.json; do not edit by hand -->\n"
+            + "\n".join(rows) + "\n")
 
 
 def main(argv=None):
@@ -79,7 +109,8 @@ def main(argv=None):
         status = "ok" if result["error"] is None else f"FAILED ({result['error']})"
         print(f"{path.stem:32s} {result['seconds']:8.1f} s  {status}", flush=True)
         OUT.write_text(json.dumps(times, indent=1, sort_keys=True) + "\n")  # after each, so a long run keeps what it measured
-    print(f"wrote {OUT.relative_to(ROOT)}")
+        TABLE.write_text(render_table(times))
+    print(f"wrote {OUT.relative_to(ROOT)} and {TABLE.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

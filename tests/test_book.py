@@ -1,0 +1,145 @@
+"""The appendix pages: results come from glue, references are cited, glossary and lab times are complete."""
+import json
+import pathlib
+import re
+import sys
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def all_text() -> str:
+    pages = [p.read_text() for p in BOOK.glob("*.md")]
+    cells = [c.source for p in NOTEBOOKS for c in nbformat.read(p, as_version=4).cells if c.cell_type == "markdown"]
+    return "\n".join(pages + cells)
+
+
+def test_every_reference_is_cited_and_every_citation_exists():
+    keys = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(), re.M))
+    cited = {k.strip() for group in re.findall(r"\{cite[pt]?\}`([^`]+)`", all_text()) for k in group.split(",")}
+    assert cited - keys == set(), f"cited but not in references.bib: {cited - keys}"
+    assert keys - cited == set(), f"in references.bib but never cited: {keys - cited}"
+
+
+def headline_keys(path) -> set[str]:
+    nb = nbformat.read(path, as_version=4)
+    cells = [c.source for c in nb.cells if c.cell_type == "code" and "headlines(cfg," in c.source]
+    assert len(cells) == 1, f"{path.name} needs one headlines(cfg, ...) cell before its exercises"
+    chapter = re.search(r'headlines\(cfg, "(ch\d+)"', cells[0]).group(1)
+    keys = set(re.findall(r'"(\w+)":', cells[0]))
+    keys |= {f"zero_shot_{a}" for a in ("colour", "shape", "size", "position")} if "zero_shot_" in cells[0] else set()
+    return {f"{chapter}_{k}" for k in keys | {"profile", "seed"}}
+
+
+def test_results_page_pastes_only_numbers_the_chapters_glue():
+    page = (BOOK / "results.md").read_text()
+    refs = re.findall(r"\{glue:text\}`\.\./notebooks/([\w]+)\.ipynb::(\w+):[^`]+`", page)
+    assert len(refs) == page.count("{glue"), "every glue role names a notebook, a key and a format"
+    by_notebook = {}
+    for nb, key in refs:
+        by_notebook.setdefault(nb, set()).add(key)
+    assert sorted(by_notebook) == [p.stem for p in NOTEBOOKS], "one row per chapter"
+    for path in NOTEBOOKS:
+        missing = by_notebook[path.stem] - headline_keys(path)
+        assert not missing, f"results.md pastes keys {path.name} never glues: {missing}"
+    assert not re.search(r"\|\s*\d+\.\d+\s*\|", page), "numbers in results.md must be glued, not typed"
+
+
+def test_glossary_gives_chinese_and_a_definition_for_every_term():
+    rows = [r for r in (BOOK / "glossary.md").read_text().splitlines() if r.startswith("| ") and not r.startswith("| English")]
+    assert len(rows) >= 100
+    terms = []
+    for row in rows:
+        cols = [c.strip() for c in row.strip("|").split(" | ")]
+        assert len(cols) == 3 and all(cols), row
+        assert re.search(r"[\u4e00-\u9fff]", cols[1]) or cols[1] == cols[0], f"no Chinese for {cols[0]}"
+        terms.append(cols[0].lower())
+    glossary = " ".join(terms)
+    # the terms each chapter's learning objectives rely on
+    for term in ("autoencoder", "bottleneck", "psnr", "codebook", "straight-through", "commitment", "perplexity",
+                 "collapse", "ema", "k-means", "fsq", "vqgan", "patchgan", "hinge", "adaptive weight", "warm-up",
+                 "perceptual", "fréchet", "early fusion", "late fusion", "tensor fusion", "film", "cross-attention",
+                 "modality dropout", "infonce", "temperature", "recall@k", "zero-shot", "classifier-free guidance",
+                 "top-k", "prior", "ddp", "torchrun", "linear probe", "synergistic", "hard negative"):
+        assert term in glossary, f"the glossary lacks {term!r}"
+
+
+def test_lab_time_table_is_generated_from_the_measurements():
+    from time_labs import render_table
+    times = json.loads((BOOK / "lab_times.json").read_text())
+    assert (BOOK / "lab_times_table.md").read_text() == render_table(times), \
+        "book/lab_times_table.md is stale: rerun scripts/time_labs.py"
+    for profile in ("ci", "cpu"):
+        measured = times[profile]["notebooks"]
+        assert sorted(measured) == [p.stem for p in NOTEBOOKS], f"{profile}: every chapter is timed"
+        assert all(r["error"] is None for r in measured.values()), f"{profile}: a chapter failed"
+    assert "{include} lab_times_table.md" in (BOOK / "instructor_guide.md").read_text()
+
+
+def test_instructor_guide_covers_twelve_weeks_and_every_chapter():
+    guide = (BOOK / "instructor_guide.md").read_text()
+    weeks = re.findall(r"^\| (\d+) \|", guide, re.M)
+    assert [int(w) for w in weeks] == list(range(1, 13))
+    for path in NOTEBOOKS:
+        assert f"../notebooks/{path.stem}" in guide, f"the syllabus never assigns {path.stem}"
+    for topic in ("Colab", "JupyterHub", "make student", "nbgrader", "check_"):
+        assert topic in guide
+
+
+def test_pages_workflow_runs_make_test_then_publishes_the_build():
+    wf = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    steps = wf["jobs"]["test"]["steps"]
+    runs = [s.get("run") for s in steps]
+    assert "make test" in runs
+    upload = next(s for s in steps if "upload-pages-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"] == "_build/html"
+    assert runs.index("make test") < steps.index(upload)
+    publish = wf["jobs"]["publish"]
+    assert publish["needs"] == "test" and any("deploy-pages" in s.get("uses", "") for s in publish["steps"])
+    assert publish["permissions"] == {"pages": "write", "id-token": "write"}
+    readme = (ROOT / "README.md").read_text()
+    assert ".github/workflows/book.yml" in readme and "GitHub Pages" in readme
+
+
+@pytest.mark.parametrize("page", ["results", "misconceptions", "glossary", "scaling_up", "instructor_guide"])
+def test_appendix_pages_are_in_the_table_of_contents(page):
+    assert f"book/{page}" in (ROOT / "_toc.yml").read_text()
+
+
+def test_every_misconception_states_the_truth_and_its_evidence():
+    page = (BOOK / "misconceptions.md").read_text()
+    sections = re.split(r"\n## ", page)[1:]
+    assert len(sections) >= 20
+    for sec in sections:
+        title = sec.splitlines()[0]
+        assert title.startswith('"'), f"{title}: state what is often claimed, in quotes"
+        assert "**True:**" in sec or "**Names differ" in sec, f"{title}: say what is true"
+        assert "{cite}" in sec or re.search(r"[Cc]hapter \d", sec), f"{title}: give a cell or a citation as evidence"
+    # the corrections of the course design, section 6
+    for fact in ("Neural Discrete Representation Learning", "quantum", "nearest-neighbour lookup",
+                 "VQVAEForMultimodalModeling", "β = 0.25", "Taming Transformers"):
+        assert fact in page, fact
+
+
+def test_headlines_glue_plain_values_and_refuse_bad_ones(capsys):
+    import numpy as np
+    import torch
+    from mmfuse_lite.results import headlines
+    from mmfuse_lite.runtime import setup
+    cfg = setup(profile="ci", seed=3, quiet=True)
+    out = headlines(cfg, "ch2", {"psnr": np.float64(24.5), "usage": torch.tensor(0.9), "best": "k-means init", "n": 3})
+    assert out == {"psnr": 24.5, "usage": pytest.approx(0.9), "best": "k-means init", "n": 3}
+    assert type(out["psnr"]) is float and type(out["usage"]) is float
+    assert "ci profile, seed 3" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="like 'ch2'"):
+        headlines(cfg, "chapter 2", {"x": 1.0})
+    with pytest.raises(TypeError, match="ch2_x: expected a number or a string, got list"):
+        headlines(cfg, "ch2", {"x": [1.0]})
+    with pytest.raises(ValueError, match="must be finite"):
+        headlines(cfg, "ch2", {"x": float("nan")})
