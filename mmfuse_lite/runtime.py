@@ -95,6 +95,9 @@ def setup(profile: str | None = None, seed: int | None = None, device: str | Non
           quiet: bool = False) -> Config:
     """Pick profile, seed and device; seed every RNG; print a one-line banner.
 
+    On the CPU it also turns on ``torch.use_deterministic_algorithms``, so that
+    the same seed gives the same numbers on every run.
+
     Args:
         profile: ``ci``, ``cpu`` or ``gpu``. Default: ``$MMFUSE_PROFILE``, else
             ``gpu`` with CUDA and ``cpu`` without.
@@ -113,6 +116,10 @@ def setup(profile: str | None = None, seed: int | None = None, device: str | Non
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} asked for, but CUDA is not available here")
     seed_everything(seed)
+    # Multithreaded CPU kernels may sum in a different order on every run, and a GAN
+    # amplifies that; deterministic algorithms make a CPU run repeatable. Not on CUDA,
+    # where they cost speed and need extra cuBLAS settings.
+    torch.use_deterministic_algorithms(not device.startswith("cuda"), warn_only=True)
     cfg = Config(profile=profile, device=device, seed=seed, **_SIZES[profile])
     if not quiet:
         print(banner(cfg))

@@ -120,7 +120,8 @@ def test_every_misconception_states_the_truth_and_its_evidence():
         title = sec.splitlines()[0]
         assert title.startswith('"'), f"{title}: state what is often claimed, in quotes"
         assert "**True:**" in sec or "**Names differ" in sec, f"{title}: say what is true"
-        assert "{cite}" in sec or re.search(r"[Cc]hapter \d", sec), f"{title}: give a cell or a citation as evidence"
+        assert "{cite}" in sec or re.search(r"[Cc]hapter \d|tests/test_\w+\.py", sec), \
+            f"{title}: give a cell, a test or a citation as evidence"
     # the corrections of the course design, section 6
     for fact in ("Neural Discrete Representation Learning", "quantum", "nearest-neighbour lookup",
                  "VQVAEForMultimodalModeling", "β = 0.25", "Taming Transformers"):

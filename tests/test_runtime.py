@@ -72,3 +72,28 @@ def test_is_online_never_hangs(monkeypatch):
     assert time.perf_counter() - start < 2
     monkeypatch.setenv("MMFUSE_OFFLINE", "1")
     assert is_online() is False
+
+
+def test_a_cpu_run_is_repeatable_to_the_last_bit():
+    """Two trainings with the same seed agree exactly (multithreaded CPU kernels otherwise differ)."""
+    import torch
+    from mmfuse_lite.data import ShapesWorld, image_tensor
+    from mmfuse_lite.nn import VQVAE
+    from mmfuse_lite.runtime import setup
+
+    def train():
+        setup(profile="ci", seed=0, device="cpu", quiet=True)
+        x = image_tensor(ShapesWorld("train", n=64, seed=0))
+        model = VQVAE(width=8, dim=16, num_codes=64, downsamples=1)
+        opt = torch.optim.Adam(model.parameters(), 1e-3)
+        for step in range(10):
+            xb = x[(step * 16) % 64:(step * 16) % 64 + 16]
+            x_hat, vq = model(xb)
+            loss = (x_hat - xb).abs().mean() + vq.loss
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+    assert torch.equal(train(), train())
+    assert torch.are_deterministic_algorithms_enabled()

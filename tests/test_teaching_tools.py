@@ -7,6 +7,20 @@ matplotlib.use("Agg")
 from mmfuse_lite import exercises, viz, widgets
 from mmfuse_lite.exercises import ExerciseError
 from mmfuse_lite.nn import Autoencoder
+from mmfuse_lite.nn.fsq import fsq_bound
+from mmfuse_lite.nn.quantize import ema_update
+from mmfuse_lite.nn.vqgan import adaptive_weight, hinge_d_loss
+
+
+def _ema_not_in_place(size, total, h, idx, decay, eps):
+    return ema_update(size.clone(), total.clone(), h, idx, decay, eps)
+
+
+def _grad_ratio(rec, g, layer, detach=True):
+    r, = torch.autograd.grad(rec, layer, retain_graph=True, create_graph=not detach)
+    a, = torch.autograd.grad(g, layer, retain_graph=True, create_graph=not detach)
+    w = r.norm() / (a.norm() + 1e-4)
+    return w.detach() if detach else w
 
 REFERENCE = {
     "check_psnr": lambda x, y: 10 * torch.log10(1 / (x - y).pow(2).flatten(1).mean(1)),
@@ -24,6 +38,10 @@ REFERENCE = {
     "check_info_nce": lambda l: (torch.nn.functional.cross_entropy(l, torch.arange(len(l)))
                                  + torch.nn.functional.cross_entropy(l.t(), torch.arange(len(l)))) / 2,
     "check_guidance": lambda c, u, s: u.log_softmax(-1) + s * (c.log_softmax(-1) - u.log_softmax(-1)),
+    "check_ema_update": ema_update,
+    "check_fsq_bound": fsq_bound,
+    "check_hinge_d_loss": hinge_d_loss,
+    "check_adaptive_weight": lambda rec, g, layer: adaptive_weight(rec, g, layer),
 }
 WRONG = {
     "check_psnr": (lambda x, y: 10 * torch.log10(1 / (x - y).pow(2).mean()), "shape"),
@@ -39,6 +57,11 @@ WRONG = {
                                 "sqrt"),
     "check_info_nce": (lambda l: torch.nn.functional.cross_entropy(l, torch.arange(len(l))), "one direction only"),
     "check_guidance": (lambda c, u, s: u + s * (c - u), "raw logits"),
+    "check_ema_update": (_ema_not_in_place, r"cluster_size after one step.*in place"),
+    "check_fsq_bound": (lambda h, levels: torch.tanh(h) * (levels - 1) / 2, r"levels \[8, 6, 3\], channel 0.*offset"),
+    "check_hinge_d_loss": (lambda r, f: torch.nn.functional.relu(1 - r).mean() + torch.nn.functional.relu(1 + f).mean(),
+                           r"all logits 0.*expected 1.0000, got 2.0000"),
+    "check_adaptive_weight": (lambda rec, g, layer: _grad_ratio(rec, g, layer, detach=False), r"\[detached\]"),
 }
 
 
