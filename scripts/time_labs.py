@@ -14,6 +14,7 @@ import json
 import os
 import pathlib
 import platform
+import re
 import time
 
 import nbformat
@@ -51,12 +52,18 @@ def time_notebook(path: pathlib.Path, timeout: int) -> dict:
         client.execute()
     except Exception as e:  # record the failure (and the cell it happened in) and go on with the next chapter
         last = client.cell_seconds[-1][1] if client.cell_seconds else None
-        lines = [line for line in str(e).splitlines() if line.strip()]
+        lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in str(e).splitlines() if line.strip()]
         error = f"cell {last}: {type(e).__name__}: {lines[-1] if lines else ''}"
     seconds = time.perf_counter() - start
     slowest = sorted(client.cell_seconds, reverse=True)[:3]
     return {"seconds": round(seconds, 1), "error": error,
             "slowest_cells": [{"cell": i, "seconds": round(s, 1)} for s, i in slowest]}
+
+
+def title(stem: str) -> str:
+    """The chapter's title: the first heading of its notebook."""
+    first = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4).cells[0].source
+    return first.splitlines()[0].lstrip("# ").strip()
 
 
 def minutes(seconds: float) -> str:
@@ -70,7 +77,7 @@ def render_table(times: dict) -> str:
                           for p in PROFILES]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for nb in chapters:
-        cells = [f"{int(nb[:2])}. {nb[3:].replace('_', ' ')}"]
+        cells = [title(nb)]
         for p in PROFILES:
             r = times.get(p, {}).get("notebooks", {}).get(nb)
             cells.append("not measured yet" if r is None else
