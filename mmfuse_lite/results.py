@@ -16,6 +16,8 @@ def headlines(cfg, chapter: str, values: dict) -> dict:
     """Record a chapter's headline numbers; returns them as plain Python values."""
     if not (isinstance(chapter, str) and chapter.startswith("ch") and chapter[2:].isdigit()):
         raise ValueError(f"chapter must look like 'ch2', got {chapter!r}")
+    if not values:
+        raise ValueError(f"{chapter}: no headline numbers given; pass a dict such as {{'psnr': 24.1}}")
     clean = {}
     for key, value in values.items():
         if isinstance(value, bool) or not isinstance(value, (numbers.Real, str)) and not hasattr(value, "item"):
@@ -24,13 +26,12 @@ def headlines(cfg, chapter: str, values: dict) -> dict:
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"{chapter}_{key} is {value}: a headline number must be finite")
         clean[key] = value
-    record = {"profile": cfg.profile, "seed": cfg.seed, **clean}
     try:
         from myst_nb import glue
     except ImportError:          # Colab, plain Jupyter: nothing to glue into
         glue = None
-    for key, value in record.items():
-        if glue is not None:
+    if glue is not None:
+        for key, value in {"profile": cfg.profile, "seed": cfg.seed, **clean}.items():
             glue(f"{chapter}_{key}", value, display=False)
     width = max(map(len, clean))
     print(f"headline numbers of {chapter} ({cfg.profile} profile, seed {cfg.seed}):")

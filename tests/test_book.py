@@ -142,5 +142,7 @@ def test_headlines_glue_plain_values_and_refuse_bad_ones(capsys):
         headlines(cfg, "chapter 2", {"x": 1.0})
     with pytest.raises(TypeError, match="ch2_x: expected a number or a string, got list"):
         headlines(cfg, "ch2", {"x": [1.0]})
+    with pytest.raises(ValueError, match="no headline numbers"):
+        headlines(cfg, "ch2", {})
     with pytest.raises(ValueError, match="must be finite"):
         headlines(cfg, "ch2", {"x": float("nan")})
