@@ -21,10 +21,11 @@ import nbformat
 import torch
 from nbclient import NotebookClient
 
+from mmfuse_lite.runtime import PROFILES
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 OUT = ROOT / "book" / "lab_times.json"
 TABLE = ROOT / "book" / "lab_times_table.md"
-PROFILES = ("ci", "cpu", "gpu")
 
 
 class TimedClient(NotebookClient):
@@ -93,7 +94,7 @@ def render_table(times: dict) -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--profile", required=True, choices=("ci", "cpu", "gpu"))
+    p.add_argument("--profile", required=True, choices=PROFILES)
     p.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
     p.add_argument("chapters", nargs="*", help="prefixes such as 01 05 (default: all)")
     args = p.parse_args(argv)
