@@ -164,6 +164,7 @@ def test_chapter8_clip_pieces_match_package():
         with torch.no_grad():
             ours.logit_scale.fill_(9.0)
             theirs.logit_scale.fill_(9.0)
+        assert torch.allclose(ours(images, texts), theirs(images, texts), atol=1e-4)   # each forward clips in place
         assert torch.allclose(ours.scale, theirs.scale) and abs(theirs.scale.item() - 100) < 1e-3
 
 

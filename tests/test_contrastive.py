@@ -29,15 +29,34 @@ def test_logit_scale_starts_at_clip_value_and_is_clipped_at_100():
     model = tiny_clip()
     assert math.isclose(model.logit_scale.item(), math.log(1 / INIT_TEMPERATURE), rel_tol=1e-6)
     assert math.isclose(model.scale.item(), 1 / 0.07, rel_tol=1e-5)
-    with torch.no_grad():
-        model.logit_scale.fill_(MAX_LOGIT_SCALE + 1)
-    assert math.isclose(model.scale.item(), 100, rel_tol=1e-5)
-    model.scale.backward()
-    assert model.logit_scale.grad.abs().item() == 0                  # past the clip nothing pushes further
     fixed = tiny_clip(temperature=1.0, learn_temperature=False)
     assert not fixed.logit_scale.requires_grad and math.isclose(fixed.scale.item(), 1.0)
     with pytest.raises(ValueError, match="at least 0.01"):
         tiny_clip(temperature=0.001)
+
+
+def test_logit_scale_is_clipped_in_place_and_stays_trainable():
+    # as if an optimiser step had pushed the logit scale past ln 100
+    model, tok = tiny_clip(), WordTokenizer()
+    images = torch.randn(4, 16, 8, 8, generator=torch.Generator().manual_seed(0))
+    texts = tok(["a red circle", "a blue box", "a big green square", "a disc"])
+    with torch.no_grad():
+        model.logit_scale.fill_(MAX_LOGIT_SCALE + 1)
+    loss = info_nce(model(images, texts))
+    assert model.logit_scale.item() == pytest.approx(MAX_LOGIT_SCALE)   # the forward clipped the parameter itself
+    assert model.scale.item() == pytest.approx(100, rel=1e-5)
+    loss.backward()
+    # a clip inside the forward (logit_scale.clamp(max=...).exp()) gave exactly 0 here, for good
+    assert model.logit_scale.grad.abs().item() > 1e-4
+    # so a loss that wants a softer softmax can bring it back below the ceiling
+    opt = torch.optim.SGD([model.logit_scale], lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        model(images, texts)
+        model.scale.backward()                                      # d scale / d logit_scale = scale > 0
+        opt.step()
+    model(images, texts)
+    assert model.logit_scale.item() < MAX_LOGIT_SCALE - 1
 
 
 def test_clip_forward_embeddings_and_errors():

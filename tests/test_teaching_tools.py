@@ -56,7 +56,8 @@ WRONG = {
     "check_attention_readout": (lambda q, k, v: (lambda w: (w @ v, w))((q @ k.transpose(1, 2)).softmax(-1)),
                                 "sqrt"),
     "check_info_nce": (lambda l: torch.nn.functional.cross_entropy(l, torch.arange(len(l))), "one direction only"),
-    "check_guidance": (lambda c, u, s: u + s * (c - u), "raw logits"),
+    "check_guidance": (lambda c, u, s: u.log_softmax(-1) + s * (u.log_softmax(-1) - c.log_softmax(-1)),
+                       "start from the unconditional"),
     "check_ema_update": (_ema_not_in_place, r"cluster_size after one step.*in place"),
     "check_fsq_bound": (lambda h, levels: torch.tanh(h) * (levels - 1) / 2, r"levels \[8, 6, 3\], channel 0.*offset"),
     "check_hinge_d_loss": (lambda r, f: torch.nn.functional.relu(1 - r).mean() + torch.nn.functional.relu(1 + f).mean(),
@@ -78,6 +79,25 @@ def test_checkers_pass_reference_and_explain_failures(name):
     wrong, hint = WRONG[name]
     with pytest.raises(ExerciseError, match=hint):
         check(wrong)
+
+
+def test_check_guidance_accepts_every_form_of_the_right_answer():
+    # guidance on raw logits differs from the log-softmax version by a constant per row:
+    # the same sampling distribution, so it is right; so is the renormalised version
+    lsm = lambda x: x.log_softmax(-1)  # noqa: E731
+    for right in (lambda c, u, s: u + s * (c - u),
+                  lambda c, u, s: (lsm(u) + s * (lsm(c) - lsm(u))).log_softmax(-1),
+                  lambda c, u, s: (1 - s) * u + s * c + 7.0):
+        assert exercises.check_guidance(right) is True
+    wrong = {
+        "start from the unconditional": lambda c, u, s: lsm(c) + s * (lsm(c) - lsm(u)),
+        "not a mixture": lambda c, u, s: (u.softmax(-1) + s * (c.softmax(-1) - u.softmax(-1))).clamp_min(1e-12).log(),
+        "conditional distribution": lambda c, u, s: lsm(c),          # ignores the scale
+        "expected shape": lambda c, u, s: lsm(c)[0],
+    }
+    for hint, fn in wrong.items():
+        with pytest.raises(ExerciseError, match=hint):
+            exercises.check_guidance(fn)
 
 
 def test_show_images_and_rows():

@@ -6,6 +6,9 @@ pairs, the B x B similarity matrix should peak on its diagonal: the symmetric In
 loss is a B-way classification of each image's caption among the batch's captions,
 averaged with the same for each caption's image. The similarities are multiplied by a
 learned logit scale 1 / tau, initialised at 1 / 0.07 and clipped at 100, as in CLIP.
+The clip is applied to the parameter itself, in place, as open_clip does after each
+optimiser step; clipping a copy in the forward pass would zero the parameter's gradient
+once it passed the ceiling, and the temperature could never come back down.
 """
 from __future__ import annotations
 
@@ -51,10 +54,18 @@ class CLIP(nn.Module):
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / temperature)), requires_grad=learn_temperature)
         self.dim = dim
 
+    @torch.no_grad()
+    def clamp_logit_scale_(self) -> None:
+        """Clip the logit scale at ln 100, in place. Every forward pass calls it first, so the
+        previous optimiser step's overshoot is undone before it is used (open_clip clamps
+        right after ``optimizer.step()``; the effect is the same). Then the parameter always
+        gets a gradient, also at the ceiling, and can move back down."""
+        self.logit_scale.clamp_(max=MAX_LOGIT_SCALE)
+
     @property
     def scale(self) -> torch.Tensor:
-        """1 / tau, clipped at 100 (the gradient stops at the clip, so the parameter stays there)."""
-        return self.logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
+        """1 / tau = exp(logit_scale), at most 100 once a forward pass has clipped it."""
+        return self.logit_scale.exp()
 
     def encode_image(self, images) -> torch.Tensor:
         return F.normalize(self.image_proj(self.image_encoder(images).vector), dim=-1)
@@ -64,6 +75,7 @@ class CLIP(nn.Module):
 
     def forward(self, images, texts) -> torch.Tensor:
         """(B, B) logits: entry (i, j) is the scaled similarity of image i and text j."""
+        self.clamp_logit_scale_()
         img, txt = self.encode_image(images), self.encode_text(texts)
         if img.shape[0] != txt.shape[0]:
             raise ValueError(f"expected as many images as texts, got {img.shape[0]} images and {txt.shape[0]} texts")
