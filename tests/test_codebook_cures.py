@@ -11,17 +11,22 @@ import mmfuse_lite.nn as mnn
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def test_ema_update_moves_used_codes_to_their_mean_and_keeps_unused_ones():
+def test_ema_update_moves_used_codes_to_their_mean_and_unused_ones_only_for_a_while():
     k = 4
     size, total = torch.ones(k), torch.tensor([[0.0, 0], [1, 1], [2, 2], [3, 3]])
     start = total.clone()
     h = torch.tensor([[10.0, 0], [12, 0]])
     idx = torch.tensor([0, 0])
-    for step in range(2000):
+    unused = {}
+    for step in range(1, 2001):
         book = mnn.ema_update(size, total, h, idx, decay=0.99)
-        if step == 20:   # unused codes keep their place (for a long while: their sums and counts decay alike)
-            assert torch.allclose(book[1:], start[1:], rtol=1e-3)
+        unused[step] = book[3].norm().item() / start[3].norm().item()
+        if step == 500:   # unused codes keep their place while their count is large against eps ...
+            assert torch.allclose(book[1:], start[1:], rtol=1e-2)
     assert torch.allclose(book[0], torch.tensor([11.0, 0]), atol=1e-3)        # the mean of its vectors
+    # ... then slide to the origin once 0.99**t falls to eps = 1e-5 (t about 1,150):
+    # a code at (3, 3) keeps 81% of its norm after 1,000 steps, 3% after 1,500
+    assert 0.75 < unused[1000] < 0.87 and unused[1500] < 0.05 and unused[2000] < 1e-3
 
 
 def test_ema_update_one_step_by_hand():
@@ -73,13 +78,54 @@ def test_kmeans_init_happens_once_in_training_only():
 
 def test_restart_moves_dead_codes_onto_data():
     torch.manual_seed(0)
-    q = mnn.VectorQuantizer(32, 2, restart_below=1.0).train()
+    q = mnn.VectorQuantizer(32, 2, restart_below=1.0, restart_grace=0).train()
     q.codebook.weight.data[1:] += 1000                      # all but code 0 far away: dead
     z = torch.randn(1, 2, 8, 8)
     q(z)
     data = z.permute(0, 2, 3, 1).reshape(-1, 2)
     restarted = q.codebook.weight[1:]
     assert (restarted[:, None] - data[None]).abs().sum(-1).min(1).values.max() == 0   # each is a data vector
+
+
+def test_restart_waits_for_the_grace_period():
+    """No restart at step 1 (it would be a data initialisation), nor right after a restart."""
+    torch.manual_seed(0)
+    q = mnn.VectorQuantizer(32, 2, restart_below=1.0, restart_grace=20).train()
+    q.codebook.weight.data[1:] += 1000                      # all but code 0 far away: unused
+    start = q.codebook.weight.detach().clone()
+    moved_at = []
+    for step in range(1, 31):
+        before = q.codebook.weight.detach().clone()
+        q(torch.randn(1, 2, 8, 8) + 1000 * (step > 21))     # after the restart, data far from every code
+        moved = (q.codebook.weight != before).any(1)
+        moved_at.append(int(moved[1:].sum()))
+        if step < 20:
+            assert torch.equal(q.codebook.weight[1:], start[1:]), f"restarted at step {step}"
+    assert sum(moved_at[19:21]) == 31                       # all 31 unused codes, once their grace ran out
+    assert sum(moved_at[21:]) == 0                          # restarted codes that miss a batch get the grace again
+
+
+def test_ema_unused_code_slides_to_the_origin_inside_the_quantizer():
+    q = mnn.VectorQuantizer(2, 2, ema_decay=0.99).train()
+    q.codebook.weight.data.copy_(torch.tensor([[0.0, 0.0], [3.0, 3.0]]))
+    q.code_sum.copy_(q.codebook.weight * q.cluster_size[:, None])
+    for step in range(1, 1501):
+        q(torch.zeros(1, 2, 2, 2) + 0.01 * torch.randn(1, 2, 2, 2))       # everything goes to code 0
+        if step == 500:
+            assert q.codebook.weight[1].norm() > 0.99 * 18 ** 0.5
+    assert q.codebook.weight[1].norm() < 0.05 * 18 ** 0.5
+
+
+def test_lookup_runs_in_float32_under_autocast():
+    torch.manual_seed(0)
+    q = mnn.VectorQuantizer(512, 8)
+    q.codebook.weight.data.normal_()
+    z = 2 * torch.randn(16, 8, 16, 16)
+    expected = q(z)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = q(z)
+    assert torch.equal(got.indices, expected.indices)     # in bfloat16 about 1.6% of them changed
+    assert got.loss.dtype == torch.float32 and torch.allclose(got.loss, expected.loss)
 
 
 def test_cosine_and_projection_lookup_matches_forward():
@@ -130,6 +176,8 @@ def test_quantizer_options_are_checked():
         mnn.VectorQuantizer(8, 4, ema_decay=1.5)
     with pytest.raises(ValueError, match="restart_below"):
         mnn.VectorQuantizer(8, 4, restart_below=-1)
+    with pytest.raises(ValueError, match="restart_grace"):
+        mnn.VectorQuantizer(8, 4, restart_below=1.0, restart_grace=-1)
 
 
 def test_vqvae_accepts_a_quantizer_and_checks_its_dim():

@@ -160,3 +160,17 @@ def test_reconstruction_report_of_a_perfect_model():
     r = reconstruction_report(Identity(), images, mnn.FeatureNet(width=4), batch_size=16)
     assert r["frechet"] == pytest.approx(0.0, abs=1e-6) and r["sharpness"] == pytest.approx(1.0)
     assert r["psnr"] > 90
+
+
+def test_discriminator_step_scores_fakes_as_the_generator_step_does():
+    """BatchNorm in train mode normalises with the batch it is given: the D step must score
+    the fakes alone, as the G step does (taming-transformers), not inside cat([real, fake])."""
+    torch.manual_seed(0)
+    loss = mnn.VQGANLoss(mnn.PatchDiscriminator(width=8, n_layers=2)).train()
+    real, fake = torch.rand(8, 3, 32, 32), 0.5 + 0.1 * torch.randn(8, 3, 32, 32)   # two different worlds
+    _, metrics = loss.discriminator_loss(real, fake)
+    with torch.no_grad():
+        g_step_fake = loss.discriminator(fake).mean()        # what the generator step sees
+        d_step_real = loss.discriminator(real).mean()
+    assert torch.allclose(metrics["logits_fake"], g_step_fake, atol=1e-6)
+    assert torch.allclose(metrics["logits_real"], d_step_real, atol=1e-6)

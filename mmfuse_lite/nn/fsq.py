@@ -63,8 +63,10 @@ class FSQ(nn.Module):
         if z.shape[channels] != self.dim:
             raise ValueError(f"FSQ expects {self.dim} channels in dim {channels}, got shape {tuple(z.shape)}")
         flat = z.movedim(channels, -1).reshape(-1, self.dim)
-        b = self.bound(self.project_in(flat))
-        q = b + (b.round() - b).detach()                  # round, straight-through
+        h = self.project_in(flat)
+        with torch.autocast(h.device.type, enabled=False):   # bound and round in float32, even under autocast
+            b = self.bound(h.float())
+            q = b + (b.round() - b).detach()                  # round, straight-through
         indices = ((q.detach() + self.levels // 2).long() * self.basis).sum(1)
         out = self.project_out(q / (self.levels // 2))    # grid values scaled into [-1, 1]
         out = out.view(*z.movedim(channels, -1).shape[:-1], self.dim).movedim(-1, channels)

@@ -61,8 +61,16 @@ def ema_update(cluster_size: torch.Tensor, code_sum: torch.Tensor, h: torch.Tens
 
     ``cluster_size`` (K,) and ``code_sum`` (K, D) are moving averages of how many vectors
     each code received and of their sum; both are updated in place. Each code becomes the
-    mean of its vectors, sum / count, with Laplace smoothing so that a code that received
-    nothing keeps its place instead of dividing by zero.
+    mean of its vectors, sum / count, with Laplace smoothing (``eps``) so that a code that
+    received nothing does not divide by zero.
+
+    A code that receives nothing does not keep its place for ever. Its count and its sum
+    both shrink by ``decay`` per step, so the ratio holds still only while the count is
+    large against ``eps``; once decay**t * count falls to about ``eps`` (for decay 0.99,
+    count 1 and eps 1e-5: after about ln(1e-5) / ln(0.99) = 1,150 steps) the smoothed
+    count stops shrinking and the code slides to the origin. Measured in
+    ``tests/test_codebook_cures.py``: a code at (3, 3) is at 2.4 after 1,000 steps and
+    below 0.1 after 1,500.
     """
     k = cluster_size.shape[0]
     counts = torch.bincount(indices, minlength=k).to(cluster_size.dtype)
@@ -102,11 +110,19 @@ class VectorQuantizer(nn.Module):
         kmeans_init: set the codebook by k-means on the first training batch.
         restart_below: a code whose moving-average use per batch falls below this is
             moved onto a random encoder output of the current batch (0 = off).
+        restart_grace: steps a new or just-restarted code is given before it can be
+            restarted. The usage average starts at, and a restarted code's is reset to,
+            ``restart_below / decay**restart_grace``, so an unused code takes that many
+            steps to fall below the threshold (vector-quantize-pytorch's
+            ``reset_cluster_size`` is the same knob). The default, 100, is the horizon of
+            the 0.99 average; 0 restarts every code unused in the first batch at step 1,
+            which is then a data initialisation rather than a restart.
     """
 
     def __init__(self, num_codes: int = 64, dim: int = 8, beta: float = 0.25, *, code_dim: int | None = None,
                  cosine: bool = False, ema_decay: float | None = None, eps: float = 1e-5,
-                 kmeans_init: bool = False, kmeans_iters: int = 10, restart_below: float = 0.0):
+                 kmeans_init: bool = False, kmeans_iters: int = 10, restart_below: float = 0.0,
+                 restart_grace: int = 100):
         super().__init__()
         check_positive_int(num_codes, "num_codes")
         check_positive_int(dim, "dim")
@@ -116,10 +132,15 @@ class VectorQuantizer(nn.Module):
             raise ValueError(f"ema_decay must be in (0, 1) (the paper uses 0.99), got {ema_decay}")
         if not restart_below >= 0:
             raise ValueError(f"restart_below must be >= 0, got {restart_below}")
+        if isinstance(restart_grace, bool) or not isinstance(restart_grace, int) or restart_grace < 0:
+            raise ValueError(f"restart_grace must be an int >= 0 (steps), got {restart_grace!r}")
         self.num_codes, self.dim, self.beta = num_codes, dim, beta
         self.code_dim = check_positive_int(code_dim, "code_dim") if code_dim is not None else dim
         self.cosine, self.ema_decay, self.eps = cosine, ema_decay, eps
-        self.kmeans_iters, self.restart_below = kmeans_iters, restart_below
+        self.kmeans_iters, self.restart_below, self.restart_grace = kmeans_iters, restart_below, restart_grace
+        self.usage_decay = ema_decay if ema_decay is not None else 0.99
+        # where the usage average starts, and where a restart puts it back
+        self.usage_start = restart_below / self.usage_decay ** restart_grace if restart_below > 0 else 1.0
         self.codebook = nn.Embedding(num_codes, self.code_dim)
         nn.init.uniform_(self.codebook.weight, -1 / num_codes, 1 / num_codes)
         if self.code_dim != dim:
@@ -128,10 +149,11 @@ class VectorQuantizer(nn.Module):
             self.project_in, self.project_out = nn.Identity(), nn.Identity()
         # Buffers only for the options that need them, so chapter 3's state dict stays as it was.
         if ema_decay is not None or restart_below > 0:
-            self.register_buffer("cluster_size", torch.ones(num_codes))  # moving average of uses per batch
+            # moving average of uses per batch
+            self.register_buffer("cluster_size", torch.full((num_codes,), self.usage_start))
         if ema_decay is not None:
             self.codebook.weight.requires_grad_(False)
-            self.register_buffer("code_sum", self.codebook.weight.detach().clone())
+            self.register_buffer("code_sum", self.codebook.weight.detach() * self.usage_start)   # sum = code * count
         if kmeans_init:
             self.register_buffer("initialised", torch.tensor(False))
 
@@ -166,18 +188,23 @@ class VectorQuantizer(nn.Module):
     def forward(self, z: torch.Tensor) -> VQOutput:
         flat = self._flatten(z)
         h = self.project_in(flat)
-        if self.cosine:
-            h = F.normalize(h, dim=1)
-        if self.training and hasattr(self, "initialised") and not self.initialised:
-            self._kmeans_init(h.detach())
-        codes = self.codes()
-        indices = nearest_code(h.detach(), codes.detach())
-        q = codes[indices]
-        codebook_loss = F.mse_loss(q, h.detach())      # no gradient when the codebook is an EMA
-        commitment_loss = F.mse_loss(h, q.detach())
-        if self.training and hasattr(self, "cluster_size"):
-            self._update_codebook(h.detach(), indices)
-        q = h + (q - h).detach()                      # straight-through: forward q, backward identity
+        # The lookup and the losses run in float32 even under autocast (as in
+        # vector-quantize-pytorch): in bfloat16, with its 8-bit mantissa, nearby distances
+        # tie or swap, so the nearest code would depend on the precision.
+        with torch.autocast(h.device.type, enabled=False):
+            h = h.float()
+            if self.cosine:
+                h = F.normalize(h, dim=1)
+            if self.training and hasattr(self, "initialised") and not self.initialised:
+                self._kmeans_init(h.detach())
+            codes = self.codes().float()
+            indices = nearest_code(h.detach(), codes.detach())
+            q = codes[indices]
+            codebook_loss = F.mse_loss(q, h.detach())      # no gradient when the codebook is an EMA
+            commitment_loss = F.mse_loss(h, q.detach())
+            if self.training and hasattr(self, "cluster_size"):
+                self._update_codebook(h.detach(), indices)
+            q = h + (q - h).detach()                      # straight-through: forward q, backward identity
         index_shape = (z.shape[0], *z.shape[2:]) if z.dim() == 4 else z.shape[:2]
         return VQOutput(self._unflatten(self.project_out(q), z), indices.view(index_shape), codebook_loss,
                         commitment_loss, codebook_loss + self.beta * commitment_loss)
@@ -196,16 +223,16 @@ class VectorQuantizer(nn.Module):
                 ema_update(self.cluster_size, self.code_sum, h, indices, self.ema_decay, self.eps))
         else:   # only the usage statistics, for restarts
             counts = torch.bincount(indices, minlength=self.num_codes).to(self.cluster_size.dtype)
-            self.cluster_size.lerp_(counts, 1 - 0.99)
+            self.cluster_size.lerp_(counts, 1 - self.usage_decay)
         if self.restart_below > 0:
             dead = self.cluster_size < self.restart_below
             if dead.any():
                 picks = torch.randint(h.shape[0], (int(dead.sum()),), device=h.device)
                 # .data: the backward pass of this step may still hold the old weights
                 self.codebook.weight.data[dead] = h[picks].to(self.codebook.weight.dtype)
-                self.cluster_size[dead] = self.restart_below      # a grace period before the next restart
+                self.cluster_size[dead] = self.usage_start        # restart_grace steps before the next restart
                 if hasattr(self, "code_sum"):
-                    self.code_sum[dead] = self.codebook.weight[dead] * self.restart_below
+                    self.code_sum[dead] = self.codebook.weight[dead] * self.usage_start
 
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:
         """Code vectors for an index grid (B, H, W) -> (B, dim, H, W), or (B, N) -> (B, N, dim)."""

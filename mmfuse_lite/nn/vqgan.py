@@ -115,9 +115,12 @@ class VQGANLoss(nn.Module):
         return loss, metrics, x_hat
 
     def discriminator_loss(self, x: torch.Tensor, x_hat: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        # one forward over real and fake together, so BatchNorm sees both
-        logits = self.discriminator(torch.cat([x, x_hat.detach()]))
-        real, fake = logits.chunk(2)
+        # Two forwards, as in taming-transformers, not one over cat([x, x_hat]): in train
+        # mode BatchNorm normalises with the statistics of the batch it is given, and the
+        # generator step scores a batch of fakes alone. Scoring fakes alone here too means
+        # the critic the generator learns against is the critic that was trained.
+        real = self.discriminator(x)
+        fake = self.discriminator(x_hat.detach())
         loss = hinge_d_loss(real, fake)
         return loss, {"d_loss": loss.detach(), "logits_real": real.mean().detach(),
                       "logits_fake": fake.mean().detach()}
