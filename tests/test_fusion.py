@@ -173,23 +173,63 @@ def test_modality_dropout_drops_only_in_training():
         out_dim = 4
 
         def forward(self, feats):
-            seen.append(tuple(k for k, v in feats.items() if v is None))
-            return torch.zeros(B, 4)
+            n = next(f.vector.shape[0] for f in feats.values() if f is not None)
+            seen.append((tuple(k for k, v in feats.items() if v is None), n))
+            return torch.zeros(n, 4)
 
     encoders = {"image": mnn.GridTokens(16), "text": mnn.BagOfWords(len(TOK), 4)}
     model = mnn.MultimodalModel(encoders, Spy(), torch.nn.Linear(4, 2), modality_dropout=0.5)
     torch.manual_seed(0)
     for _ in range(200):
-        model.train()(batch())
-    dropped = [s for s in seen if s]
-    assert 60 < len(dropped) < 140 and all(len(s) == 1 for s in dropped)
-    assert {s[0] for s in dropped} == {"image", "text"}
+        assert model.train()(batch()).shape == (B, 2)
+    lost = {k: sum(n for s, n in seen if s == k) for k in ((), ("image",), ("text",))}
+    assert sum(lost.values()) == 200 * B and all(len(s) <= 1 for s, _ in seen), "at most one modality per sample"
+    assert 0.4 < (lost["image",] + lost["text",]) / (200 * B) < 0.6          # a fraction p of the samples
+    assert abs(lost["image",] - lost["text",]) < 0.2 * 200 * B
     seen.clear()
     for _ in range(20):
         model.eval()(batch())
-    assert not any(seen)
+    assert not any(s for s, _ in seen)
     with pytest.raises(ValueError, match="modality_dropout"):
         mnn.MultimodalModel(encoders, Spy(), torch.nn.Identity(), modality_dropout=1.0)
+
+
+class _Linear(torch.nn.Module):
+    """An encoder without batch statistics: train and eval mode compute the same features."""
+
+    def __init__(self, d_in, dim):
+        super().__init__()
+        self.lin, self.dim = torch.nn.Linear(d_in, dim), dim
+
+    def forward(self, x):
+        v = self.lin(x)
+        return Features(torch.stack([v, -v], 1), None, v)
+
+
+@pytest.mark.parametrize("fusion", ["concat", "late-mean", "late-product", "transformer"])
+def test_modality_dropout_is_per_sample_and_looks_like_a_missing_modality(fusion):
+    # ModDrop: within one batch some samples lose the image, others the text, the rest
+    # keep both; a dropped sample gets exactly the output it would get with that
+    # modality missing at test time (zeros for concat, left out for late and transformer)
+    torch.manual_seed(0)
+    dims = {"image": 6, "text": 6}
+    module = {"concat": lambda: mnn.ConcatFusion(dims), "late-mean": lambda: mnn.LateFusion(dims, 3, "mean"),
+              "late-product": lambda: mnn.LateFusion(dims, 3, "product"),
+              "transformer": lambda: mnn.TransformerFusion(dims, 8, layers=1)}[fusion]()
+    head = torch.nn.Identity() if fusion.startswith("late") else torch.nn.Linear(module.out_dim, 3)
+    model = mnn.MultimodalModel({"image": _Linear(5, 6), "text": _Linear(4, 6)}, module, head, modality_dropout=0.6)
+    g = torch.Generator().manual_seed(1)
+    data = {"image": torch.randn(64, 5, generator=g), "text": torch.randn(64, 4, generator=g)}
+    out = model.train()(data)
+    out.sum().backward()                                               # differentiable through the regrouping
+    model.eval()
+    with torch.no_grad():
+        cases = {"both": model(data), "no image": model({"text": data["text"]}),
+                 "no text": model({"image": data["image"]})}
+    match = {k: torch.isclose(out.detach(), v, atol=1e-5).all(1) for k, v in cases.items()}
+    assert (sum(m.int() for m in match.values()) >= 1).all(), "every row is one of the three cases"
+    counts = {k: int(m.sum()) for k, m in match.items()}
+    assert all(n >= 10 for n in counts.values()), counts               # all three within one batch
 
 
 def test_task_tensors_and_batches():

@@ -18,9 +18,9 @@ class MultimodalModel(nn.Module):
     """logits = head(fusion({modality: encoder(batch[modality])})).
 
     A modality absent from the batch, or None there, reaches the fusion module as None.
-    ``modality_dropout``: during training, with this probability a batch loses one of
-    its modalities (chosen at random, never the last one), so the model learns to
-    cope with a missing input.
+    ``modality_dropout``: during training, each *sample* loses, with this probability,
+    one of its modalities (chosen at random, never its last one), so the model learns to
+    cope with a missing input: ModDrop (Neverova et al. 2016), see :meth:`fuse_with_dropout`.
     """
 
     def __init__(self, encoders: dict[str, nn.Module], fusion: nn.Module, head: nn.Module,
@@ -39,11 +39,37 @@ class MultimodalModel(nn.Module):
         if not present:
             raise ValueError(f"the batch has none of this model's modalities {list(self.encoders)}; "
                              f"its keys are {list(batch)}")
-        if self.training and self.modality_dropout and len(present) > 1 \
-                and torch.rand(()) < self.modality_dropout:
-            present.remove(present[int(torch.randint(len(present), ()))])
         feats = {k: self.encoders[k](batch[k]) if k in present else None for k in self.encoders}
+        if self.training and self.modality_dropout and len(present) > 1:
+            return self.head(self.fuse_with_dropout(feats, present))
         return self.head(self.fusion(feats))
+
+    def fuse_with_dropout(self, feats: dict, present: list[str]) -> torch.Tensor:
+        """Fusion with per-sample modality dropout (ModDrop, Neverova et al. 2016).
+
+        Each sample independently, with probability ``modality_dropout``, loses one of the
+        ``present`` modalities, chosen at random. The samples that lost the same modality
+        are fused together with that modality set to None, and the rows are put back in
+        their order. So a dropped sample meets the fusion exactly as a sample whose
+        modality is missing at test time does, whatever the fusion: zeros for
+        concatenation, tensor and low-rank fusion; left out of the average or the product
+        for late fusion; no tokens for the transformer. (Zeroing the dropped samples'
+        features in one batch would be simpler, but late fusion and the transformer
+        would then train on a zero input that they never see at test time.) A fusion
+        that needs every modality (early, FiLM without image, cross-attention) refuses.
+        """
+        first = next(t for t in feats[present[0]] if t is not None)
+        b, device = first.shape[0], first.device
+        lost = torch.randint(len(present), (b,))                    # which modality each sample would lose
+        lost[torch.rand(b) >= self.modality_dropout] = -1           # -1: this sample keeps all of them
+        rows, fused = [], []
+        for i in lost.unique().tolist():
+            idx = (lost == i).nonzero().squeeze(1).to(device)
+            group = {k: None if f is None or (i >= 0 and k == present[i])
+                     else type(f)(*(None if t is None else t[idx] for t in f)) for k, f in feats.items()}
+            rows.append(idx)
+            fused.append(self.fusion(group))
+        return torch.cat(fused)[torch.cat(rows).argsort()]
 
 
 STRATEGIES = ("early", "intermediate", "late-mean", "late-product", "tensor", "low-rank", "film",
