@@ -1,43 +1,118 @@
-"""Save and load weights as safetensors, with a JSON card beside them. Never pickle."""
+"""Save and load weights as safetensors, with a JSON card beside them. Never pickle.
+
+Saves are atomic: weights and card are written to temporary files and renamed into
+place, so a save that fails half-way leaves the previous checkpoint intact. Loads say
+which file is wrong and how (missing, truncated, corrupted, from another model).
+Shipped files downloaded on Colab are checked against a pinned SHA-256.
+"""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
+import os
 import pathlib
 import sys
+import tempfile
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+
+from .checks import check_device, describe
+
+SUFFIXES = (".safetensors", ".json")
 
 
 def _paths(path) -> tuple[pathlib.Path, pathlib.Path]:
+    """``run_beta0.25`` -> (``run_beta0.25.safetensors``, ``run_beta0.25.json``).
+
+    Only a known suffix is stripped, so names with dots keep them (``Path.with_suffix``
+    would turn both ``beta0.25`` and ``beta0.5`` into ``beta0``).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or pathlib.Path, got {describe(path)}")
     p = pathlib.Path(path)
-    if p.suffix == ".safetensors":
-        p = p.with_suffix("")
-    return p.with_suffix(".safetensors"), p.with_suffix(".json")
+    if p.name in ("", ".", "..") or str(path).endswith(os.sep):
+        raise ValueError(f"path must name a checkpoint file, got the directory {str(path)!r}")
+    for suffix in SUFFIXES:
+        if p.name.endswith(suffix) and len(p.name) > len(suffix):
+            p = p.with_name(p.name[:-len(suffix)])
+    return p.with_name(p.name + SUFFIXES[0]), p.with_name(p.name + SUFFIXES[1])
+
+
+def _write_atomic(target: pathlib.Path, write) -> pathlib.Path:
+    """``write(tmp_path)`` into a temporary file beside ``target``; returns the temporary path."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return pathlib.Path(tmp)
 
 
 def save(model: torch.nn.Module, path, config: dict | None = None, metrics: dict | None = None,
          command: str | None = None, notes: str = "") -> pathlib.Path:
-    """Write ``path.safetensors`` (the weights) and ``path.json`` (the card).
+    """Write ``path.safetensors`` (the weights) and ``path.json`` (the card), atomically.
 
     The card records the model class, its config, the metrics it scored, the
-    command that trained it, and the torch version.
+    command that trained it, and the torch version. Both files are written to
+    temporary names first and renamed into place only when both succeeded.
     """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
+    for name, value in (("config", config), ("metrics", metrics)):
+        if value is not None and not isinstance(value, dict):
+            raise TypeError(f"{name} must be a dict, got {describe(value)}")
     weights, card_path = _paths(path)
     weights.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(weights))
     card = {"model": type(model).__name__, "config": config or {}, "metrics": metrics or {},
             "command": command or " ".join(sys.argv), "notes": notes, "torch": torch.__version__,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-    card_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+    try:
+        text = json.dumps(card, indent=2, sort_keys=True) + "\n"
+    except TypeError as e:
+        raise TypeError(f"the card of {weights.name} must be JSON: {e} (use floats, ints, strings, lists, dicts)") from None
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tmp_weights = _write_atomic(weights, lambda t: save_file(state, t))
+    try:
+        tmp_card = _write_atomic(card_path, lambda t: pathlib.Path(t).write_text(text))
+    except BaseException:
+        os.unlink(tmp_weights)
+        raise
+    os.replace(tmp_weights, weights)
+    os.replace(tmp_card, card_path)
     return weights
 
 
 def load_card(path) -> dict:
-    """The JSON card of a checkpoint."""
-    return json.loads(_paths(path)[1].read_text())
+    """The JSON card of a checkpoint; a missing or damaged card is named in the error."""
+    card_path = _paths(path)[1]
+    if not card_path.exists():
+        raise FileNotFoundError(f"no checkpoint card at {card_path}")
+    try:
+        card = json.loads(card_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"checkpoint card {card_path} is not valid JSON (truncated or corrupted?): {e}") from None
+    if not isinstance(card, dict) or "model" not in card:
+        raise ValueError(f"checkpoint card {card_path} is not a card: expected a JSON object with a 'model' "
+                         f"entry, got {describe(card)}")
+    return card
+
+
+def read_weights(path, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """The tensors of ``path.safetensors``; a damaged file gets an error naming it."""
+    weights, _ = _paths(path)
+    if not weights.exists():
+        raise FileNotFoundError(f"no checkpoint at {weights}")
+    try:
+        return load_file(str(weights), device=device)
+    except (SafetensorError, OSError, ValueError) as e:
+        size = weights.stat().st_size
+        raise ValueError(f"checkpoint {weights} ({size} bytes) is not a readable safetensors file "
+                         f"(empty, truncated or corrupted?): {e}") from None
 
 
 def load(model: torch.nn.Module, path, device: str = "cpu") -> dict:
@@ -45,20 +120,25 @@ def load(model: torch.nn.Module, path, device: str = "cpu") -> dict:
 
     Raises:
         FileNotFoundError: no such checkpoint.
-        ValueError: the checkpoint does not fit the architecture; the message lists
-            missing, unexpected and mis-shaped tensors.
+        ValueError: the file is damaged, its card names another model class, or it does
+            not fit the architecture (the message lists missing, unexpected and
+            mis-shaped tensors). The model is left unchanged.
     """
-    weights, _ = _paths(path)
-    if not weights.exists():
-        raise FileNotFoundError(f"no checkpoint at {weights}")
-    state = load_file(str(weights), device=device)
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
+    device = check_device(device)
+    weights, card_path = _paths(path)
+    card = load_card(path) if card_path.exists() else {}
+    if card and card["model"] != type(model).__name__:
+        raise ValueError(f"checkpoint {weights.name} was saved from a {card['model']} (config {card.get('config')}), "
+                         f"not a {type(model).__name__}")
+    state = read_weights(path, device)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     shapes = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
               for k in sorted(set(own) & set(state)) if own[k].shape != state[k].shape]
     if missing or unexpected or shapes:
-        card = load_card(path) if _paths(path)[1].exists() else {}
         lines = [f"checkpoint {weights.name} does not match {type(model).__name__}"
                  + (f" (it was saved from {card.get('model')} with config {card.get('config')})" if card else "")]
         for title, items in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", shapes)):
@@ -66,11 +146,49 @@ def load(model: torch.nn.Module, path, device: str = "cpu") -> dict:
                 lines.append(f"  {title} ({len(items)}): " + ", ".join(items[:5]) + (" ..." if len(items) > 5 else ""))
         raise ValueError("\n".join(lines))
     model.load_state_dict(state)
-    return load_card(path) if _paths(path)[1].exists() else {}
+    return card
 
 
 REPOSITORY_RAW = "https://raw.githubusercontent.com/mmfuse/mmfuse/main/data/checkpoints"
 _SHIPPED = pathlib.Path(__file__).resolve().parents[1] / "data" / "checkpoints"
+# SHA-256 of every shipped file; a download must match (tests/test_checkpoints.py keeps it current).
+SHIPPED_SHA256 = {
+    "prior_image.json": "713106b7e3f4149f7ec886381800bb6beea44baab06214ff0bbd105b9d023e02",
+    "prior_image.safetensors": "4053472f2ccb73c51cc236d0f36b46bff281bc55dfc30f2e8d1da0a592687a69",
+    "prior_text.json": "039f70b0115eef052d10154458821b1a8f1437b8a93551950ac31d5a5f65e2c6",
+    "prior_text.safetensors": "1cf1adc2578e991a59abe9385f9f38b49db9ec8d5305cf433ebb25f79ba34cfb",
+    "shapes_features.json": "2df16ac416a081cbad73b1d1749e4e7d2cafa610bd63120cdba01ab847b45919",
+    "shapes_features.safetensors": "87eb7eb1bb8bccaa57da641da78527a5617552ebef5c1ca32265ba8ec6d6b9a9",
+    "shapes_judge.json": "3062bcc32eb0df4cbbc8ca231cd8ec6e4bfef842ca7a2997bda8f87734391b9c",
+    "shapes_judge.safetensors": "50c8041bc7354ce1cd4f606acf19dbce082abae2a23e3d068db9b9d78afb4d32",
+    "vqgan_shapes.json": "c4ba54b35da0f91ef9f4f9159516c36f3d5d11b91a12b2774a35c908b917a461",
+    "vqgan_shapes.safetensors": "ef691b1faffb8ec7e270e9ed821d5d312b54b16929ccee6fb6a1f40fe7035406",
+}
+
+
+def sha256(path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _download(url: str, target: pathlib.Path) -> None:
+    """Download ``url`` to ``target`` through a temporary file, refusing a hash mismatch."""
+    import urllib.request
+    expected = SHIPPED_SHA256.get(target.name)
+    if expected is None:
+        raise ValueError(f"{target.name} has no pinned SHA-256 in mmfuse_lite.checkpoints.SHIPPED_SHA256; "
+                         "refusing to download an unverified file")
+    tmp = _write_atomic(target, lambda t: urllib.request.urlretrieve(url, t))
+    got = sha256(tmp)
+    if got != expected:
+        os.unlink(tmp)
+        raise ValueError(f"downloaded {target.name} from {url} has SHA-256 {got}, expected {expected}: "
+                         "the file is damaged or not the one this package version ships; it was not kept")
+    os.replace(tmp, target)
 
 
 def shipped(name: str) -> pathlib.Path:
@@ -78,19 +196,23 @@ def shipped(name: str) -> pathlib.Path:
 
     In a clone of the repository the file is already there. A pip-installed package
     (Colab) has no ``data/``: the weights and card are then downloaded once from the
-    repository into ``~/.cache/mmfuse``.
+    repository into ``~/.cache/mmfuse``, and each file's SHA-256 must match the pin in
+    :data:`SHIPPED_SHA256`.
     """
+    known = sorted({k.rsplit(".", 1)[0] for k in SHIPPED_SHA256})
+    if not isinstance(name, str) or name not in known:
+        raise ValueError(f"unknown shipped checkpoint {name!r}: expected one of {', '.join(known)}")
     local = _SHIPPED / name
-    if local.with_suffix(".safetensors").exists():
+    if local.with_name(name + ".safetensors").exists():
         return local
     cache = pathlib.Path.home() / ".cache" / "mmfuse" / name
-    if not cache.with_suffix(".safetensors").exists():
+    missing = [s for s in SUFFIXES if not cache.with_name(name + s).exists()]
+    if missing:
         from .runtime import is_online
         if not is_online("raw.githubusercontent.com"):
             raise FileNotFoundError(f"checkpoint {name!r} is not in {_SHIPPED} and the repository cannot be "
                                     f"reached to download it; clone the repository or go online")
-        import urllib.request
         cache.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in (".safetensors", ".json"):
-            urllib.request.urlretrieve(f"{REPOSITORY_RAW}/{name}{suffix}", cache.with_suffix(suffix))
+        for suffix in missing:
+            _download(f"{REPOSITORY_RAW}/{name}{suffix}", cache.with_name(name + suffix))
     return cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .checks import check_same_shape
+from .checks import check_image_batch, check_number, check_positive_int, check_same_shape, check_tensor, describe
 
 
 def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
@@ -13,9 +13,16 @@ def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Ten
     ``x`` and ``y`` are image batches of equal shape (B, ...). Reconstructions are
     clamped to ``[0, data_range]`` first, as a saved image would be.
     """
+    data_range = check_number(data_range, "data_range", low=0, low_open=True)
     check_same_shape(x, y, ("x", "y"))
     if x.dim() < 2:
-        raise ValueError(f"expected a batch (B, ...), got shape {tuple(x.shape)}")
+        raise ValueError(f"x and y must be batches (B, ...), got shape {tuple(x.shape)}")
+    check_tensor(x, "x", kind="float")
+    check_tensor(y, "y", kind="float")
+    top = min(float(x.max()), float(y.max()))
+    if top > 1.5 * data_range:      # both far above the range: pixels in 0..255, not a bad reconstruction
+        raise ValueError(f"x and y have values up to {top:.4g}, above data_range={data_range}: scale images "
+                         f"to [0, {data_range}] (0..255 pixels: divide by 255) or pass data_range=255")
     x = x.detach().float().clamp(0, data_range)
     y = y.detach().float().clamp(0, data_range)
     mse = (x - y).pow(2).flatten(1).mean(1).clamp_min(1e-10)
@@ -25,6 +32,8 @@ def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Ten
 @torch.no_grad()
 def evaluate_psnr(model, images: torch.Tensor, batch_size: int = 256, device: str = "cpu") -> float:
     """Mean PSNR of ``model(images)[0]`` against ``images`` over a whole split."""
+    check_image_batch(images)
+    check_positive_int(batch_size, "batch_size")
     model.eval().to(device)
     scores = [psnr(model(b.to(device))[0].cpu(), b) for b in images.split(batch_size)]
     return torch.cat(scores).mean().item()
@@ -33,7 +42,9 @@ def evaluate_psnr(model, images: torch.Tensor, batch_size: int = 256, device: st
 @torch.no_grad()
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     """Fraction of rows whose argmax equals the label."""
-    if logits.dim() != 2 or labels.shape != logits.shape[:1]:
+    check_tensor(logits, "logits (N, C)", dims=2)
+    check_tensor(labels, "labels (N,)", dims=1, kind="int")
+    if labels.shape != logits.shape[:1]:
         raise ValueError(f"expected logits (N, C) and labels (N,), got {tuple(logits.shape)} and {tuple(labels.shape)}")
     return (logits.argmax(1) == labels).float().mean().item()
 
@@ -49,6 +60,10 @@ def probe_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.T
         if not isinstance(x, torch.Tensor) or x.dim() != 2 or y.shape != x.shape[:1]:
             raise ValueError(f"{name} features must be (N, D) with labels (N,), "
                              f"got {tuple(getattr(x, 'shape', ()))} and {tuple(getattr(y, 'shape', ()))}")
+    for name, x in (("train", train_x), ("test", test_x)):
+        check_tensor(x, f"{name} features", kind="float")
+    for name, y in (("train", train_y), ("test", test_y)):
+        check_tensor(y, f"{name} labels", kind="int")
     if train_x.shape[1] != test_x.shape[1]:
         raise ValueError(f"train and test features differ in width: {train_x.shape[1]} vs {test_x.shape[1]}")
     mean, std = train_x.float().mean(0), train_x.float().std(0).clamp_min(1e-6)
@@ -80,6 +95,7 @@ def codebook_stats(indices: torch.Tensor, num_codes: int) -> dict:
     """
     if not isinstance(indices, torch.Tensor) or torch.is_floating_point(indices):
         raise TypeError(f"indices must be an integer tensor, got {getattr(indices, 'dtype', type(indices))}")
+    check_positive_int(num_codes, "num_codes")
     flat = indices.reshape(-1).long()
     if flat.numel() == 0:
         raise ValueError("no indices given")
@@ -120,8 +136,7 @@ def sharpness(images: torch.Tensor, top: float = 0.05) -> torch.Tensor:
     or its pixel noise. Images (B, C, H, W) in [0, 1]; the gradient is taken on the
     channel mean.
     """
-    if not isinstance(images, torch.Tensor) or images.dim() != 4:
-        raise ValueError(f"expected images (B, C, H, W), got {tuple(getattr(images, 'shape', ()))}")
+    check_image_batch(images, channels=None)
     if not 0 < top <= 1:
         raise ValueError(f"top must be in (0, 1], got {top}")
     grey = images.detach().float().clamp(0, 1).mean(1, keepdim=True)
@@ -139,6 +154,10 @@ def reconstruction_report(model, images: torch.Tensor, judge, batch_size: int = 
     ``model(x)[0]`` must return reconstructions; ``judge`` is a feature network with a
     ``pooled(images) -> (B, D)`` method (chapter 5's ``shapes_judge``).
     """
+    check_image_batch(images)
+    check_positive_int(batch_size, "batch_size")
+    if not hasattr(judge, "pooled"):
+        raise TypeError(f"judge must be a feature network with a pooled(images) method (a FeatureNet), got {describe(judge)}")
     model.eval()
     recon = torch.cat([model(b)[0].float().clamp(0, 1) for b in images.split(batch_size)])
     real_f = torch.cat([judge.pooled(b) for b in images.split(batch_size)])

@@ -8,7 +8,7 @@ import time
 import torch
 from tqdm.auto import tqdm
 
-from .checks import check_positive_int
+from .checks import check_batches, check_device, check_number, check_positive_int, check_scalar_loss, describe
 
 
 def to_device(batch, device):
@@ -44,8 +44,46 @@ def adam(params, lr: float, betas=(0.9, 0.999)) -> torch.optim.Optimizer:
 
 
 def cycle(data):
-    """The batches of a re-iterable, forever (a shuffling DataLoader reshuffles each pass)."""
-    return itertools.chain.from_iterable(itertools.repeat(data))
+    """The batches of a re-iterable, forever (a shuffling DataLoader reshuffles each pass).
+
+    A pass that yields no batch raises instead of looping forever: an empty loader, or a
+    generator that was used up in the first pass.
+    """
+    check_batches(data)
+    first = True
+    while True:
+        empty = True
+        for batch in data:
+            empty = False
+            yield batch
+        if empty:
+            raise ValueError("data yielded no batch" + (
+                "" if first else " on its second pass: it is a one-shot iterator (a generator?); "
+                                 "pass a re-iterable such as a list, a DataLoader or Batches"))
+        first = False
+
+
+def forward_state(*modules: torch.nn.Module) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Copies of what a forward pass may write: buffers (BatchNorm statistics, EMA codebook
+    sums) and parameters without gradients (an EMA codebook). Gradient-trained parameters
+    only change in ``optimizer.step``, so they need no copy."""
+    return [(t, t.detach().clone()) for m in modules for t in itertools.chain(
+        m.buffers(), (p for p in m.parameters() if not p.requires_grad))]
+
+
+@torch.no_grad()
+def restore(state: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+    """Undo a forward pass's writes recorded by :func:`forward_state`."""
+    for t, saved in state:
+        t.copy_(saved)
+
+
+def split_output(out, who: str = "loss_fn") -> tuple[torch.Tensor, dict]:
+    """``loss`` or ``(loss, metrics)`` -> (scalar loss, dict), checked."""
+    loss, metrics = out if isinstance(out, tuple) and len(out) == 2 else (out, {})
+    if not isinstance(metrics, dict):
+        raise TypeError(f"{who} must return a loss or (loss, metrics dict), got metrics as {describe(metrics)}")
+    return check_scalar_loss(loss, who), metrics
 
 
 def record(history: dict[str, list], step: int, metrics: dict) -> None:
@@ -79,9 +117,18 @@ def fit(model: torch.nn.Module, loss_fn, data, steps: int, lr: float = 1e-3, dev
 
     Raises:
         FloatingPointError: the loss became NaN or infinite; the message names the step.
+            Nothing was updated by that step: the model's buffers (BatchNorm statistics,
+            EMA codebooks) are restored to what they were before its forward pass.
     """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function loss_fn(model, batch), got {describe(loss_fn)}")
     check_positive_int(steps, "steps")
     check_positive_int(log_every, "log_every")
+    check_number(lr, "lr", low=0, low_open=True)
+    device = check_device(device)
+    check_batches(data)
     amp = str(device).startswith("cuda") if amp is None else amp
     model.to(device).train()
     optimizer = optimizer or adam(model.parameters(), lr)
@@ -91,13 +138,17 @@ def fit(model: torch.nn.Module, loss_fn, data, steps: int, lr: float = 1e-3, dev
     bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=False)
     for step in bar:
         batch = to_device(next(batches), device)
-        with autocast(device, amp):
-            out = loss_fn(model, batch)
-        loss, metrics = out if isinstance(out, tuple) else (out, {})
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"loss became {loss.item()} at step {step} of {steps} ({desc}); "
-                f"try a lower learning rate than lr={lr} or check the inputs for NaN")
+        saved = forward_state(model)
+        try:
+            with autocast(device, amp):
+                loss, metrics = split_output(loss_fn(model, batch))
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"loss became {loss.item()} at step {step} of {steps} ({desc}); nothing was updated. "
+                    f"Try a lower learning rate than lr={lr} or check the inputs for NaN")
+        except BaseException:
+            restore(saved)          # a failed step leaves the model as it was
+            raise
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -46,8 +46,20 @@ def test_vqgan_checkpoint_reloads_and_rescores():
 def test_shipped_path_explains_a_missing_checkpoint(monkeypatch, tmp_path):
     monkeypatch.setenv("MMFUSE_OFFLINE", "1")
     monkeypatch.setattr(pathlib.Path, "home", lambda: tmp_path)
+    monkeypatch.setattr(checkpoints, "_SHIPPED", tmp_path / "not_a_clone")     # as on Colab: no data/
     with pytest.raises(FileNotFoundError, match="cannot be reached"):
+        checkpoints.shipped("vqgan_shapes")
+    with pytest.raises(ValueError, match="unknown shipped checkpoint 'no_such_checkpoint'.*vqgan_shapes"):
         checkpoints.shipped("no_such_checkpoint")
+
+
+def test_every_shipped_file_has_its_sha256_pinned():
+    """A retrained checkpoint must update its pin, or Colab's download would be refused."""
+    files = sorted(p.name for p in (ROOT / "data" / "checkpoints").iterdir() if p.suffix in (".json", ".safetensors"))
+    assert sorted(checkpoints.SHIPPED_SHA256) == files
+    for name in files:
+        assert checkpoints.sha256(ROOT / "data" / "checkpoints" / name) == checkpoints.SHIPPED_SHA256[name], (
+            f"{name} changed: update mmfuse_lite.checkpoints.SHIPPED_SHA256")
 
 
 def test_checkpoint_weights_are_safetensors_not_pickles():

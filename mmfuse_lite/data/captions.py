@@ -194,13 +194,27 @@ class WordTokenizer:
                              f"build it with WordTokenizer({fix})")
 
     def decode(self, ids) -> str:
-        words = [self.vocab[int(i)] for i in ids if int(i) not in (self.pad_id, self.bos_id, self.eos_id)]
-        return " ".join(words)
+        """Token ids (a list or a 1-D tensor) -> the sentence; <pad>, <bos>, <eos> are left out."""
+        if isinstance(ids, str) or not hasattr(ids, "__iter__"):
+            raise TypeError(f"ids must be a list or 1-D tensor of token ids, got {type(ids).__name__} {ids!r}")
+        if getattr(ids, "dim", lambda: 1)() != 1:
+            raise ValueError(f"ids must be one sentence (1-D), got shape {tuple(ids.shape)}; decode each row")
+        ids = [int(i) for i in ids]
+        bad = [i for i in ids if not 0 <= i < len(self.vocab)]
+        if bad:
+            raise ValueError(f"token ids must be in [0, {len(self.vocab)}) for this vocabulary, got {bad[:5]}")
+        return " ".join(self.vocab[i] for i in ids if i not in (self.pad_id, self.bos_id, self.eos_id))
 
     def __call__(self, texts):
         import torch
         if isinstance(texts, str):
             texts = [texts]
+        texts = list(texts) if hasattr(texts, "__iter__") and not torch.is_tensor(texts) else texts
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            raise TypeError(f"the tokenizer takes a string or a list of strings, got "
+                            f"{type(texts).__name__}" + (f" holding {type(texts[0]).__name__}" if texts else ""))
+        if not texts:
+            raise ValueError("the tokenizer got an empty list of texts: at least one is needed")
         out = torch.full((len(texts), self.max_len), self.pad_id, dtype=torch.long)
         for row, t in enumerate(texts):
             ids = self.encode(t)

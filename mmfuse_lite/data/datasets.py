@@ -59,6 +59,8 @@ class ShapesWorld:
 
     def describe(self, i: int) -> list[dict]:
         """The objects of scene i as readable dicts."""
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -len(self) <= i < len(self):
+            raise IndexError(f"scene index must be an int in [0, {len(self)}) for this {self!r}, got {i!r}")
         s = self.scenes
         return [dict(shape=SHAPES[s["shape"][i, k]], colour=COLOURS[s["colour"][i, k]],
                      size=SIZES[s["size"][i, k]], row=int(s["row"][i, k]), col=int(s["col"][i, k]))
@@ -99,6 +101,8 @@ class ShapesDataset(Dataset):
         return len(self.indices)
 
     def __getitem__(self, j: int) -> dict:
+        if isinstance(j, bool) or not isinstance(j, (int, np.integer)) or not -len(self) <= j < len(self):
+            raise IndexError(f"item index must be an int in [0, {len(self)}), got {j!r}")
         i = int(self.indices[j])
         item = {"index": i}
         if "image" in self.modalities:
@@ -117,6 +121,13 @@ def make_loader(dataset: Dataset, batch_size: int = 64, shuffle: bool = True, se
     """A ``DataLoader`` whose shuffling order is fixed by ``seed``."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if not isinstance(dataset, Dataset) or not hasattr(dataset, "__len__"):
+        raise TypeError(f"dataset must be a torch Dataset (e.g. ShapesDataset), got {type(dataset).__name__}")
+    if len(dataset) == 0:
+        raise ValueError("dataset is empty: a loader over it would yield no batch")
+    if drop_last and len(dataset) < batch_size:
+        raise ValueError(f"drop_last=True with {len(dataset)} items and batch_size={batch_size} yields no batch; "
+                         "lower batch_size or set drop_last=False")
     g = torch.Generator().manual_seed(seed)
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=g,
                       drop_last=drop_last, num_workers=num_workers)
@@ -124,5 +135,16 @@ def make_loader(dataset: Dataset, batch_size: int = 64, shuffle: bool = True, se
 
 def image_tensor(world: ShapesWorld, indices=None) -> torch.Tensor:
     """Images of a world as one float32 tensor in [0, 1], (n, 3, H, W)."""
+    if not isinstance(world, ShapesWorld):
+        raise TypeError(f"expected a ShapesWorld, got {type(world).__name__}")
+    if indices is not None:
+        idx = np.asarray(indices.cpu() if torch.is_tensor(indices) else indices)
+        if idx.dtype == bool:
+            if idx.shape != (len(world),):
+                raise ValueError(f"a boolean mask must have shape ({len(world)},), got {idx.shape}")
+        elif not np.issubdtype(idx.dtype, np.integer):
+            raise TypeError(f"indices must be integers or a boolean mask, got dtype {idx.dtype}")
+        elif idx.size and (idx.min() < -len(world) or idx.max() >= len(world)):
+            raise IndexError(f"indices must be in [0, {len(world)}) for {world!r}, got range [{idx.min()}, {idx.max()}]")
     images = world.images if indices is None else world.images[indices]
     return torch.from_numpy(images).float().div_(255)

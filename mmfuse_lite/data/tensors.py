@@ -45,9 +45,21 @@ class Batches:
     iteration; the order of pass ``e`` is fixed by ``(seed, e)``."""
 
     def __init__(self, data: dict, batch_size: int = 64, seed: int = 0, shuffle: bool = True):
+        if not isinstance(data, dict) or not data:
+            raise TypeError(f"data must be a non-empty dict of name -> tensor or list (e.g. from task_tensors), "
+                            f"got {type(data).__name__}" + (" (empty)" if isinstance(data, dict) else ""))
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+        bad = {k: type(v).__name__ for k, v in data.items() if not (torch.is_tensor(v) or isinstance(v, list))}
+        if bad:
+            raise TypeError(f"every entry must be a tensor or a list, got {bad}")
         lengths = {k: len(v) for k, v in data.items()}
         if len(set(lengths.values())) != 1:
             raise ValueError(f"every entry must have the same length, got {lengths}")
+        if not next(iter(lengths.values())):
+            raise ValueError(f"data has no rows (lengths {lengths}): Batches would yield nothing")
         self.data, self.batch_size, self.seed, self.shuffle = data, batch_size, seed, shuffle
         self.n, self.epoch = next(iter(lengths.values())), 0
 

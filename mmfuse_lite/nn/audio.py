@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checks import check_positive_int
+from ..checks import check_fits_module, check_positive_int
 from ..data.sounds import spectrogram
 from .features import Features
 
@@ -37,6 +37,9 @@ class SoundEncoder(nn.Module):
                 else type(sound).__name__
             raise ValueError(f"SoundEncoder expects float waveforms (B, T) or spectrograms (B, {bins}, frames), "
                              f"got {got}")
+        if sound.shape[0] == 0:
+            raise ValueError(f"sound is an empty batch (shape {tuple(sound.shape)}): at least one is needed")
+        check_fits_module(sound, self, "sound")
         spec = spectrogram(sound, self.n_fft, self.hop) if sound.dim() == 2 else sound
         h = self.net(spec)                                          # (B, dim, frames / 4)
         tokens = h.transpose(1, 2)

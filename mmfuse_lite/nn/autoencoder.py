@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checks import check_image_batch, check_positive_int
+from ..checks import check_fits_module, check_image_batch, check_pixel_range, check_positive_int
 
 
 def conv_block(c_in: int, c_out: int, kernel: int = 3, stride: int = 1, transpose: bool = False) -> nn.Sequential:
@@ -41,6 +41,8 @@ class Encoder(nn.Module):
 
     def forward(self, x):
         check_image_batch(x, self.in_channels, 2 ** self.downsamples)
+        check_fits_module(x, self, "images")
+        check_pixel_range(x)
         return self.net(x)
 
 
@@ -68,6 +70,7 @@ class Decoder(nn.Module):
 
     def forward(self, z):
         check_image_batch(z, self.latent_channels, name="latents")
+        check_fits_module(z, self, "latents")
         return self.net(z)
 
 

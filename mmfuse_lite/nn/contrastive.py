@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..checks import check_device, check_positive_int, check_tensor
 from ..train import to_device
 
 INIT_TEMPERATURE = 0.07           # CLIP's initial tau, taken from Wu et al. (2018)
@@ -27,8 +28,9 @@ MAX_LOGIT_SCALE = math.log(100)   # CLIP clips the logit scale 1 / tau at 100
 def info_nce(logits: torch.Tensor) -> torch.Tensor:
     """Symmetric InfoNCE of a (B, B) logit matrix whose diagonal holds the matching pairs:
     the mean of the cross-entropy over rows (image -> text) and over columns (text -> image)."""
-    if logits.dim() != 2 or logits.shape[0] != logits.shape[1]:
-        raise ValueError(f"expected a square (B, B) logit matrix, got shape {tuple(logits.shape)}")
+    check_tensor(logits, "logits", dims=2, kind="float")
+    if logits.shape[0] != logits.shape[1]:
+        raise ValueError(f"logits must be a square (B, B) matrix, got shape {tuple(logits.shape)}")
     target = torch.arange(len(logits), device=logits.device)
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
 
@@ -95,6 +97,10 @@ def embed(model: CLIP, data, modality: str, batch_size: int = 500, device: str =
     """Normalised embeddings (N, dim) of images or texts, in batches, on the CPU."""
     if modality not in ("image", "text"):
         raise ValueError(f"modality must be 'image' or 'text', got {modality!r}")
+    if len(data) == 0:
+        raise ValueError(f"no {modality}s to embed: data is empty")
+    check_positive_int(batch_size, "batch_size")
+    device = check_device(device)
     model.eval()
     encode = model.encode_image if modality == "image" else model.encode_text
     return torch.cat([encode(to_device(data[i:i + batch_size], device)).float().cpu()
@@ -104,8 +110,11 @@ def embed(model: CLIP, data, modality: str, batch_size: int = 500, device: str =
 def recall_at_k(similarity: torch.Tensor, ks=(1, 5, 10)) -> dict[int, float]:
     """Recall@k of a (N, N) query-by-item similarity whose item i is query i's match:
     the fraction of queries whose match ranks among the k most similar items."""
-    if similarity.dim() != 2 or similarity.shape[0] != similarity.shape[1]:
-        raise ValueError(f"expected a square (N, N) similarity, got shape {tuple(similarity.shape)}")
+    check_tensor(similarity, "similarity", dims=2, kind="float")
+    if similarity.shape[0] != similarity.shape[1]:
+        raise ValueError(f"similarity must be a square (N, N) matrix, got shape {tuple(similarity.shape)}")
+    if isinstance(ks, int) or not ks or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in ks):
+        raise ValueError(f"ks must be a non-empty sequence of ints >= 1, e.g. (1, 5, 10), got {ks!r}")
     match = similarity.diagonal()[:, None]
     rank = (similarity > match).sum(1)          # items strictly more similar than the match
     return {k: (rank < k).float().mean().item() for k in ks}

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-from ..checks import check_indices, check_positive_int
+from ..checks import check_fits_module, check_indices, check_positive_int
 from .quantize import VQOutput
 
 
@@ -59,6 +59,9 @@ class FSQ(nn.Module):
         if not isinstance(z, torch.Tensor) or not torch.is_floating_point(z) or z.dim() not in (3, 4):
             raise ValueError(f"expected a float feature map (B, C, H, W) or sequence (B, N, C), "
                              f"got {getattr(z, 'shape', type(z).__name__)}")
+        if z.shape[0] == 0:
+            raise ValueError(f"FSQ got an empty batch (shape {tuple(z.shape)}): at least one item is needed")
+        check_fits_module(z, self, "the quantizer's input")
         channels = 1 if z.dim() == 4 else 2
         if z.shape[channels] != self.dim:
             raise ValueError(f"FSQ expects {self.dim} channels in dim {channels}, got shape {tuple(z.shape)}")

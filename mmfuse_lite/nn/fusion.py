@@ -23,12 +23,32 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_positive_int
+from ..checks import check_positive_int, check_same_batch, describe
 from .features import Features, masked_mean, to_grid
 from .image import ImageEncoder
 
 
+def check_feats(feats, who: str) -> dict:
+    """``feats`` maps modality -> :class:`Features` or None, and every present modality
+    holds the same number of examples (4 images with 1 text would otherwise merge or
+    broadcast silently)."""
+    if not isinstance(feats, dict):
+        raise TypeError(f"{who} expects a dict of modality -> Features (or None), got {describe(feats)}")
+    sizes = {}
+    for k, f in feats.items():
+        if f is None:
+            continue
+        if not isinstance(f, Features):
+            raise TypeError(f"{who}: feats[{k!r}] must be a Features (tokens, mask, vector) from an encoder, "
+                            f"got {describe(f)}")
+        sizes[k] = (f.vector if f.vector is not None else f.tokens).shape[0]
+    if sizes:
+        check_same_batch(sizes, who)
+    return feats
+
+
 def _require(feats: dict, keys, who: str) -> list[Features]:
+    check_feats(feats, who)
     for k in keys:
         if feats.get(k) is None:
             raise ValueError(f"{who} needs the {k!r} modality, but it is missing (None) in this batch. "
@@ -38,6 +58,7 @@ def _require(feats: dict, keys, who: str) -> list[Features]:
 
 
 def _batch_size(feats: dict, who: str) -> tuple[int, torch.Tensor]:
+    check_feats(feats, who)
     for f in feats.values():
         if f is not None:
             return f.vector.shape[0], f.vector
@@ -110,6 +131,7 @@ class LateFusion(nn.Module):
 
     def per_modality(self, feats: dict) -> dict[str, torch.Tensor]:
         """The logits each present modality's head gives on its own."""
+        check_feats(feats, "LateFusion")
         return {k: head(feats[k].vector) for k, head in self.heads.items() if feats.get(k) is not None}
 
     def forward(self, feats: dict) -> torch.Tensor:
@@ -234,6 +256,10 @@ class CrossAttention(nn.Module):
         self.heads = heads
 
     def forward(self, x, context, context_mask=None):
+        for name, t in (("x", x), ("context", context)):
+            if not isinstance(t, torch.Tensor) or t.dim() != 3:
+                raise ValueError(f"CrossAttention: {name} must be (B, L, D), got {describe(t)}")
+        check_same_batch({"x (queries)": x.shape[0], "context": context.shape[0]}, "CrossAttention")
         b, lq, d = x.shape
         split = lambda t: t.view(b, -1, self.heads, d // self.heads).transpose(1, 2)  # noqa: E731
         q, k, v = split(self.q(x)), split(self.k(context)), split(self.v(context))
@@ -274,12 +300,15 @@ class CrossAttentionFusion(nn.Module):
 
 
 class QuestionAttentionFusion(nn.Module):
-    """Question-guided attention, as in stacked attention networks (Yang et al. 2016): the
-    question's summary vector makes ``queries`` query vectors, each a softmax over the
-    image patches; each returns the patches' values weighted by its attention. The output
-    is the retrieved vectors next to the question vector, so a head can compare them
-    ("is what query 1 found left of what query 2 found?"). ``attention`` keeps the last
-    weights (B, queries, patches) for plotting. Both modalities are required."""
+    """Question-guided attention with parallel glimpses, as in Kazemi and Elqursh (2017),
+    "Show, Ask, Attend, and Answer", with scaled dot-product scores: the question's
+    summary vector makes ``queries`` query vectors, each a softmax over the image
+    patches; each returns the patches' values weighted by its attention. The output is
+    the retrieved vectors next to the question vector, so a head can compare them ("is
+    what query 1 found left of what query 2 found?"). It is not a stacked attention
+    network (Yang et al. 2016), whose hops are additive (tanh) attention applied one
+    after another, each updating the query. ``attention`` keeps the last weights
+    (B, queries, patches) for plotting. Both modalities are required."""
 
     def __init__(self, query_dim: int, context_dim: int, dim: int = 32, queries: int = 2,
                  query_key: str = "text", context_key: str = "image"):

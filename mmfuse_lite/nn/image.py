@@ -6,7 +6,7 @@ import math
 import torch
 from torch import nn
 
-from ..checks import check_image_batch, check_positive_int
+from ..checks import check_fits_module, check_image_batch, check_positive_int
 from .autoencoder import conv_block
 from .features import Features
 
@@ -36,6 +36,7 @@ class ImageEncoder(nn.Module):
 
     def forward(self, images: torch.Tensor) -> Features:
         check_image_batch(images, self.in_channels, multiple=2 ** self.downsamples)
+        check_fits_module(images, self, "images")
         h = self.net(images)
         tokens = h.flatten(2).transpose(1, 2)
         if tokens.shape[1] != self.pos.shape[1]:
@@ -85,7 +86,8 @@ class PatchTokens(nn.Module):
         self.dim, self.in_channels, self.size = dim, channels, size
 
     def forward(self, grid: torch.Tensor) -> Features:
-        check_image_batch(grid, self.in_channels)
+        check_image_batch(grid, self.in_channels, name="grid")
+        check_fits_module(grid, self, "grid")
         if grid.shape[-1] != self.size:
             raise ValueError(f"expected a {self.size} x {self.size} grid, got shape {tuple(grid.shape)}")
         what = self.mlp(grid.flatten(2).transpose(1, 2))
@@ -109,7 +111,8 @@ class GridMLP(nn.Module):
         self.dim, self.in_channels, self.size = dim, channels, size
 
     def forward(self, grid: torch.Tensor) -> Features:
-        check_image_batch(grid, self.in_channels)
+        check_image_batch(grid, self.in_channels, name="grid")
+        check_fits_module(grid, self, "grid")
         if grid.shape[-2:] != (self.size, self.size):
             raise ValueError(f"expected a {self.size} x {self.size} grid, got shape {tuple(grid.shape)}")
         return Features(None, None, self.net(grid))

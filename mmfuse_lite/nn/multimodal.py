@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..checks import check_device, check_names, check_positive_int, check_same_batch, describe
 from ..metrics import accuracy
 from ..train import fit, to_device
 from .audio import SoundEncoder
@@ -89,11 +90,21 @@ def build_model(strategy: str, modalities, num_classes: int, vocab_size: int, di
     the transformer, whose cost grows with the square of the number of tokens). ``depth``
     is the number of FiLM blocks, cross-attention or transformer layers.
     """
-    channels, size = image_shape
-    downsamples = max(0, (size // 8).bit_length() - 1)
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}: expected one of {', '.join(STRATEGIES)}")
-    modalities = tuple(modalities)
+    modalities = check_names(modalities, ("image", "text", "sound"), "modalities")
+    if not modalities or len(set(modalities)) != len(modalities):
+        raise ValueError(f"modalities must be a non-empty list of distinct names, got {modalities}")
+    check_positive_int(num_classes, "num_classes")
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be >= 2 (a classifier chooses between classes), got {num_classes}")
+    for name, v in (("vocab_size", vocab_size), ("dim", dim), ("width", width), ("depth", depth)):
+        check_positive_int(v, name)
+    if not (isinstance(image_shape, (tuple, list)) and len(image_shape) == 2
+            and all(isinstance(v, int) and v >= 1 for v in image_shape)):
+        raise ValueError(f"image_shape must be (channels, size), e.g. (3, 32), got {image_shape!r}")
+    channels, size = image_shape
+    downsamples = max(0, (size // 8).bit_length() - 1)
     if strategy in ("early", "film", "cross-attention") and set(modalities) != {"image", "text"}:
         raise ValueError(f"{strategy} fusion combines exactly image and text, got {modalities}")
     if strategy == "early":
@@ -137,8 +148,19 @@ def fit_classifier(model: nn.Module, data, steps: int, lr: float = 2e-3, device:
 @torch.no_grad()
 def predict(model: nn.Module, data: dict, drop=(), batch_size: int = 500, device: str = "cpu") -> torch.Tensor:
     """Logits for every row of a task-tensor dict, with the modalities in ``drop`` missing."""
+    if not isinstance(data, dict) or not data:
+        raise TypeError(f"data must be a non-empty dict of name -> tensor (from task_tensors), got {describe(data)}")
+    modalities = list(getattr(model, "encoders", {}))
+    drop = check_names(drop, modalities or list(data), "drop")
+    device = check_device(device)
+    check_positive_int(batch_size, "batch_size")
+    inputs = {k: v for k, v in data.items() if k in modalities} if modalities else dict(data)
+    if not inputs:
+        raise ValueError(f"data has none of the model's modalities {modalities}; its keys are {list(data)}")
+    n = check_same_batch({k: len(v) for k, v in data.items()}, "predict")
+    if n == 0:
+        raise ValueError("data is empty: no rows to predict")
     model.eval()
-    n = len(data["label"])
     keys = [k for k in data if k not in drop]
     out = []
     for i in range(0, n, batch_size):
@@ -149,6 +171,8 @@ def predict(model: nn.Module, data: dict, drop=(), batch_size: int = 500, device
 
 def evaluate(model: nn.Module, data: dict, drop=(), device: str = "cpu") -> float:
     """Accuracy on a task-tensor dict, with the modalities in ``drop`` missing."""
+    if not isinstance(data, dict) or "label" not in data:
+        raise ValueError(f"data must be a task-tensor dict with a 'label' entry, got {describe(data) if not isinstance(data, dict) else list(data)}")
     return accuracy(predict(model, data, drop, device=device), data["label"])
 
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_image_batch, check_positive_int
+from ..checks import check_fits_module, check_image_batch, check_positive_int, check_same_shape
 from ..data.world import COLOURS, GRID, SHAPES
 
 # multi-label targets: colour present, shape present, grid cell occupied
@@ -59,6 +59,7 @@ class FeatureNet(nn.Module):
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         check_image_batch(x)
+        check_fits_module(x, self, "images")
         h, feats = 2 * x - 1, []                # images in [0, 1] -> [-1, 1]
         for stage in self.stages:
             h = stage(h)
@@ -79,8 +80,7 @@ def perceptual_distance(net: FeatureNet, x: torch.Tensor, y: torch.Tensor, depth
     At each depth: unit-normalise the channel vector at every position, squared
     difference, sum over channels, mean over positions.
     """
-    if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+    check_same_shape(x, y, ("x", "y"))
     fx, fy = net.features(x), net.features(y)
     depths = range(len(fx)) if depths is None else depths
     total = x.new_zeros(x.shape[0])

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_indices, check_positive_int
+from ..checks import check_fits_module, check_indices, check_positive_int
 
 
 def nearest_code(z: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
@@ -162,6 +162,9 @@ class VectorQuantizer(nn.Module):
             raise TypeError(f"expected a torch.Tensor, got {type(z).__name__}")
         if not torch.is_floating_point(z):
             raise TypeError(f"expected a floating-point tensor, got dtype {z.dtype}")
+        if z.dim() in (3, 4) and z.shape[0] == 0:
+            raise ValueError(f"the quantizer got an empty batch (shape {tuple(z.shape)}): at least one item is needed")
+        check_fits_module(z, self, "the quantizer's input")
         if z.dim() == 4:
             if z.shape[1] != self.dim:
                 raise ValueError(f"feature map has {z.shape[1]} channels in dim 1 (shape {tuple(z.shape)}), "
@@ -195,6 +198,11 @@ class VectorQuantizer(nn.Module):
             h = h.float()
             if self.cosine:
                 h = F.normalize(h, dim=1)
+            if self.training and (hasattr(self, "initialised") or hasattr(self, "cluster_size")) \
+                    and not torch.isfinite(h).all():
+                # k-means, EMA and restarts would write NaN into the codebook: refuse first
+                raise FloatingPointError("the quantizer got non-finite encoder outputs (NaN or inf); "
+                                         "the codebook was not updated")
             if self.training and hasattr(self, "initialised") and not self.initialised:
                 self._kmeans_init(h.detach())
             codes = self.codes().float()

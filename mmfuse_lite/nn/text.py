@@ -5,17 +5,21 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..checks import check_positive_int
+from ..checks import check_indices, check_positive_int, describe
 from .features import Features, masked_mean
 
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
 
-def _check_ids(ids) -> torch.Tensor:
+def _check_ids(ids, embed: nn.Embedding) -> torch.Tensor:
     if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.dtype != torch.long:
-        got = f"shape {tuple(ids.shape)}, dtype {ids.dtype}" if isinstance(ids, torch.Tensor) else type(ids).__name__
+        got = f"shape {tuple(ids.shape)}, dtype {ids.dtype}" if isinstance(ids, torch.Tensor) else describe(ids)
         raise ValueError(f"expected token ids as a LongTensor (B, L) from WordTokenizer, got {got}")
-    return ids
+    if ids.shape[0] == 0 or ids.shape[1] == 0:
+        raise ValueError(f"token ids are empty (shape {tuple(ids.shape)}): at least one sentence of one token is needed")
+    if ids.device != embed.weight.device:
+        raise ValueError(f"token ids are on {ids.device} but the text encoder is on {embed.weight.device}")
+    return check_indices(ids, embed.num_embeddings, "token ids (vocab_size of this encoder)")
 
 
 def _trim(ids: torch.Tensor, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -30,11 +34,13 @@ class BagOfWords(nn.Module):
 
     def __init__(self, vocab_size: int, dim: int = 16, pad_id: int = 0):
         super().__init__()
+        check_positive_int(vocab_size, "vocab_size")
+        check_positive_int(dim, "dim")
         self.embed = nn.Embedding(vocab_size, dim, padding_idx=pad_id)
         self.dim, self.pad_id = dim, pad_id
 
     def forward(self, ids: torch.Tensor) -> Features:
-        ids, mask = _trim(_check_ids(ids), self.pad_id)
+        ids, mask = _trim(_check_ids(ids, self.embed), self.pad_id)
         h = self.embed(ids)
         return Features(h, mask, masked_mean(h, mask))
 
@@ -48,6 +54,7 @@ class TextEncoder(nn.Module):
 
     def __init__(self, vocab_size: int, dim: int = 32, pad_id: int = 0):
         super().__init__()
+        check_positive_int(vocab_size, "vocab_size")
         check_positive_int(dim, "dim")
         if dim % 2:
             raise ValueError(f"dim must be even (two GRU directions of dim // 2), got {dim}")
@@ -56,7 +63,7 @@ class TextEncoder(nn.Module):
         self.dim, self.pad_id = dim, pad_id
 
     def forward(self, ids: torch.Tensor) -> Features:
-        ids, mask = _trim(_check_ids(ids), self.pad_id)
+        ids, mask = _trim(_check_ids(ids, self.embed), self.pad_id)
         lengths = mask.sum(1).clamp_min(1).cpu()
         # packing: the backward direction starts at each sentence's last word, not at the padding
         packed = nn.utils.rnn.pack_padded_sequence(self.embed(ids), lengths, batch_first=True, enforce_sorted=False)
@@ -108,9 +115,12 @@ class PretrainedTextEncoder(nn.Module):
         return self
 
     def forward(self, texts) -> Features:
-        if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+        if isinstance(texts, str) or not hasattr(texts, "__iter__") or torch.is_tensor(texts) \
+                or not all(isinstance(t, str) for t in texts):
             raise TypeError("PretrainedTextEncoder expects a list of strings (its own tokenizer reads them), "
                             f"got {type(texts).__name__}" + (" of token ids" if torch.is_tensor(texts) else ""))
+        if not len(texts):
+            raise ValueError("PretrainedTextEncoder got an empty list of texts: at least one is needed")
         device = next(self.model.parameters()).device
         batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
                                return_tensors="pt").to(device)
