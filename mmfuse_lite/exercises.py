@@ -7,6 +7,7 @@ arrived, with a hint. On success it prints how many cases passed.
 from __future__ import annotations
 
 
+import functools
 import math
 
 import torch
@@ -82,6 +83,11 @@ def check_bottleneck(fn) -> bool:
         s, c, d = args
         expected = c * (s // 2**d) ** 2
         got = _call(name, fn, *args)
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            got = got.item()
+        if isinstance(got, bool) or not isinstance(got, (int, float)):
+            raise ExerciseError(f"{name} [image_size={s}, latent_channels={c}, downsamples={d}]: expected a number "
+                                f"({expected}), got {type(got).__name__}")
         if got != expected:
             raise ExerciseError(f"{name} [image_size={s}, latent_channels={c}, downsamples={d}]: expected "
                                 f"{expected}, got {got}. Each downsample halves height and width; the latent "
@@ -134,6 +140,9 @@ def check_straight_through(fn) -> bool:
     out = _call(name, fn, z, z_q)
     _expect_close(name, "forward value", out, z_q.detach(), 1e-6,
                   "The forward pass must return the quantised vectors z_q.")
+    if not out.requires_grad:
+        raise ExerciseError(f"{name} [gradient]: your output carries no gradient at all (it is detached from z), so "
+                            "nothing can reach the encoder. Build it from z: z + (z_q - z).detach().")
     out.backward(upstream)
     if z.grad is None:
         raise ExerciseError(f"{name} [gradient]: no gradient reached z. Build the output from z so that autograd "
@@ -406,3 +415,28 @@ def check_guidance(fn) -> bool:
         else:
             _expect_close(name, f"scale {scale}", got, want, 1e-5)
     return _passed(name, 2)
+
+
+def _never_crash(check):
+    """Wrap a checker so that whatever a learner's function returns, the learner gets
+    feedback (an :class:`ExerciseError` naming the checker), never torch's own error
+    from comparing, differentiating or indexing a wrong answer."""
+    @functools.wraps(check)
+    def wrapped(fn) -> bool:
+        if not callable(fn):
+            raise ExerciseError(f"{check.__name__}: pass your function itself, e.g. {check.__name__}(my_function), "
+                                f"got {type(fn).__name__} {fn!r:.60}")
+        try:
+            return check(fn)
+        except ExerciseError:
+            raise
+        except Exception as e:      # the answer had the wrong type, shape, dtype or graph
+            raise ExerciseError(f"{check.__name__}: your function's answer could not be checked: "
+                                f"{type(e).__name__}: {e}. Check that it returns a torch.Tensor of the "
+                                "shape the exercise asks for, built from the inputs (not detached).") from None
+    return wrapped
+
+
+for _name in __all__:
+    if _name.startswith("check_"):
+        globals()[_name] = _never_crash(globals()[_name])

@@ -18,6 +18,8 @@ import threading
 import numpy as np
 import torch
 
+from .checks import check_device
+
 PROFILES = ("ci", "cpu", "gpu")
 DEFAULT_SEED = 0
 
@@ -109,12 +111,7 @@ def setup(profile: str | None = None, seed: int | None = None, device: str | Non
     seed = get_seed(seed)
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        torch.device(device)
-    except RuntimeError as e:
-        raise ValueError(f"unknown device {device!r}: expected 'cpu', 'cuda' or 'cuda:N'") from e
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but CUDA is not available here")
+    device = check_device(device)     # the one device check fit(), predict() and the loaders share
     seed_everything(seed)
     # Multithreaded CPU kernels may sum in a different order on every run, and a GAN
     # amplifies that; deterministic algorithms make a CPU run repeatable. Not on CUDA,

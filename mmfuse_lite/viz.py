@@ -6,24 +6,39 @@ import numpy as np
 import torch
 from torchvision.utils import make_grid
 
+from .checks import check_positive_int, describe
+
+
+def _as_tensor(x, name: str) -> torch.Tensor:
+    try:
+        return torch.as_tensor(x).detach().cpu()
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"{name} must be a tensor or array of numbers, got {describe(x)}") from None
+
 
 def to_numpy_image(x) -> np.ndarray:
     """(3, H, W) tensor / uint8 array -> (H, W, 3) float array in [0, 1] for imshow."""
-    x = torch.as_tensor(x).detach().cpu()
+    x = _as_tensor(x, "image")
     if x.dtype == torch.uint8:
         x = x.float() / 255
-    if x.dim() != 3:
-        raise ValueError(f"expected one image (C, H, W), got shape {tuple(x.shape)}")
+    if x.dim() != 3 or x.shape[0] not in (1, 3):
+        hint = " (channels last? use x.permute(2, 0, 1))" if x.dim() == 3 and x.shape[-1] in (1, 3) else ""
+        raise ValueError(f"expected one image (C, H, W) with C = 1 or 3, got shape {tuple(x.shape)}{hint}")
     return x.float().clamp(0, 1).permute(1, 2, 0).numpy()
 
 
 def show_images(images, nrow: int = 8, titles=None, scale: float = 1.3, title: str | None = None):
     """Show a batch of images (B, 3, H, W) in a grid; with ``titles``, one axis per image."""
-    images = torch.as_tensor(images).detach().cpu()
+    images = _as_tensor(images, "images")
     if images.dtype == torch.uint8:
         images = images.float() / 255
-    if images.dim() != 4:
-        raise ValueError(f"expected a batch (B, C, H, W), got shape {tuple(images.shape)}")
+    if images.dim() != 4 or images.shape[1] not in (1, 3) or len(images) == 0:
+        hint = " (add a batch dimension with x[None])" if images.dim() == 3 else ""
+        raise ValueError(f"expected a non-empty batch (B, C, H, W) with C = 1 or 3, got shape "
+                         f"{tuple(images.shape)}{hint}")
+    check_positive_int(nrow, "nrow")
+    if titles is not None and (isinstance(titles, str) or len(titles) != len(images)):
+        raise ValueError(f"titles must be a list with one title per image ({len(images)}), got {describe(titles)}")
     n = len(images)
     if titles is None:
         grid = make_grid(images.float().clamp(0, 1), nrow=nrow, padding=2, pad_value=1.0)
@@ -47,6 +62,12 @@ def show_images(images, nrow: int = 8, titles=None, scale: float = 1.3, title: s
 
 def compare_rows(rows: dict, n: int = 8, scale: float = 1.2):
     """One labelled row per entry, e.g. ``{"original": x, "reconstruction": y}``."""
+    if not isinstance(rows, dict) or not rows:
+        raise TypeError(f"rows must be a non-empty dict of label -> image batch, got {describe(rows)}")
+    check_positive_int(n, "n")
+    short = {k: len(v) for k, v in rows.items() if len(v) < n}
+    if short:
+        raise ValueError(f"every row needs at least n={n} images, got {short}")
     fig, axes = plt.subplots(len(rows), n, figsize=(scale * n, scale * len(rows) + 0.3), squeeze=False)
     for r, (label, imgs) in enumerate(rows.items()):
         for c in range(n):
@@ -59,6 +80,9 @@ def compare_rows(rows: dict, n: int = 8, scale: float = 1.2):
 
 def plot_history(history: dict, keys=("loss",), logy: bool = True, ax=None, label: str | None = None):
     """Plot logged values of :func:`mmfuse_lite.train.fit` against the step."""
+    if not isinstance(history, dict) or "step" not in history:
+        raise TypeError(f"history must be the dict fit() returns (with a 'step' list), got {describe(history)}")
+    keys = (keys,) if isinstance(keys, str) else keys
     ax = ax or plt.subplots(figsize=(5, 3))[1]
     for k in keys:
         if k not in history:
@@ -73,7 +97,10 @@ def plot_history(history: dict, keys=("loss",), logy: bool = True, ax=None, labe
 
 def show_spectrogram(spec, ax=None, title: str | None = None, sample_rate: int = 8000, hop: int = 64):
     """Draw a (freq, frames) log-magnitude spectrogram with axes in seconds and Hz."""
-    spec = torch.as_tensor(spec).detach().cpu().numpy()
+    spec = _as_tensor(spec, "spec")
+    if spec.dim() != 2:
+        raise ValueError(f"expected one spectrogram (freq, frames), got shape {tuple(spec.shape)}")
+    spec = spec.float().numpy()
     ax = ax or plt.subplots(figsize=(4, 2.5))[1]
     ax.imshow(spec, origin="lower", aspect="auto", cmap="magma",
               extent=(0, spec.shape[1] * hop / sample_rate, 0, sample_rate / 2))
@@ -86,6 +113,9 @@ def show_spectrogram(spec, ax=None, title: str | None = None, sample_rate: int =
 
 def show_code_map(image, indices, reconstruction=None, num_codes: int | None = None, title: str = ""):
     """Image | its code map (one colour per code index) | optional reconstruction."""
+    idx = _as_tensor(indices, "indices")
+    if idx.dim() != 2 or torch.is_floating_point(idx):
+        raise ValueError(f"indices must be one integer code map (H', W'), got {describe(idx)}")
     panels = 3 if reconstruction is not None else 2
     fig, axes = plt.subplots(1, panels, figsize=(2.4 * panels, 2.6))
     axes[0].imshow(to_numpy_image(image), interpolation="nearest")
@@ -109,8 +139,13 @@ def show_code_map(image, indices, reconstruction=None, num_codes: int | None = N
 
 def highlight_code(images, indices, code: int, nrow: int = 8):
     """Images with every grid cell that uses ``code`` outlined; the rest dimmed."""
-    images = torch.as_tensor(images).detach().cpu().float()
-    indices = torch.as_tensor(indices).cpu()
+    images = _as_tensor(images, "images").float()
+    indices = _as_tensor(indices, "indices")
+    if images.dim() != 4 or indices.dim() != 3 or len(images) != len(indices) or not len(images):
+        raise ValueError(f"expected images (B, C, H, W) and their code maps (B, H', W') with the same B >= 1, "
+                         f"got {tuple(images.shape)} and {tuple(indices.shape)}")
+    if images.shape[-1] % indices.shape[-1]:
+        raise ValueError(f"the code map side {indices.shape[-1]} must divide the image side {images.shape[-1]}")
     n, rows = len(images), (len(images) + nrow - 1) // nrow
     cell = images.shape[-1] // indices.shape[-1]
     mask = (indices == code).float().repeat_interleave(cell, 1).repeat_interleave(cell, 2)[:, None]

@@ -13,7 +13,16 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import torch
 
+from .checks import check_image_batch, check_number, check_positive_int, describe
 from .viz import highlight_code, show_code_map, to_numpy_image
+
+
+def _check_model(model, needs, who: str):
+    missing = [a for a in needs if not hasattr(model, a)]
+    if not isinstance(model, torch.nn.Module) or missing:
+        raise TypeError(f"{who} needs a model with {', '.join(needs)}, got {describe(model)}"
+                        + (f" without {missing}" if isinstance(model, torch.nn.Module) else ""))
+    return model
 
 
 def show_figure(out: W.Output, fig) -> None:
@@ -28,6 +37,10 @@ def show_figure(out: W.Output, fig) -> None:
 @torch.no_grad()
 def decode_mixes(model, a: torch.Tensor, b: torch.Tensor, ts: torch.Tensor) -> torch.Tensor:
     """Decode (1 - t) E(a) + t E(b) for each t in ``ts``; a and b are single images (3, H, W)."""
+    _check_model(model, ("encoder", "decoder"), "decode_mixes")
+    for name, img in (("a", a), ("b", b)):
+        if not isinstance(img, torch.Tensor) or img.dim() != 3:
+            raise ValueError(f"{name} must be one image (3, H, W), got {describe(img)}")
     za, zb = model.encoder(a[None]), model.encoder(b[None])
     ts = torch.as_tensor(ts, dtype=za.dtype).view(-1, 1, 1, 1)
     return model.decoder((1 - ts) * za + ts * zb).clamp(0, 1)
@@ -35,6 +48,7 @@ def decode_mixes(model, a: torch.Tensor, b: torch.Tensor, ts: torch.Tensor) -> t
 
 def interpolate_latents(model, a: torch.Tensor, b: torch.Tensor, steps: int = 8) -> torch.Tensor:
     """``steps`` evenly spaced decoded mixes from image a (t = 0) to image b (t = 1)."""
+    check_positive_int(steps, "steps")
     return decode_mixes(model, a, b, torch.linspace(0, 1, steps))
 
 
@@ -42,7 +56,8 @@ class LatentInterpolation(W.VBox):
     """Pick two images and slide ``t`` from 0 to 1 to see the decoded latent mix."""
 
     def __init__(self, model, images: torch.Tensor):
-        self.model, self.images = model.eval(), images
+        check_image_batch(images)
+        self.model, self.images = _check_model(model, ("encoder", "decoder"), "LatentInterpolation").eval(), images
         n = len(images)
         self.a = W.IntSlider(0, 0, n - 1, description="image A")
         self.b = W.IntSlider(min(1, n - 1), 0, n - 1, description="image B")
@@ -75,8 +90,14 @@ class CodebookExplorer(W.VBox):
     """
 
     def __init__(self, model, images: torch.Tensor, num_codes: int):
+        _check_model(model, ("encode", "decode"), "CodebookExplorer")
+        check_image_batch(images)
+        check_positive_int(num_codes, "num_codes")
         self.model, self.images, self.num_codes = model.eval(), images, num_codes
         self.indices = model.encode(images)
+        if int(self.indices.max()) >= num_codes:
+            raise ValueError(f"num_codes={num_codes} but the model uses code {int(self.indices.max())}: "
+                             f"pass the model's codebook size (model.quantizer.num_codes)")
         h, w = self.indices.shape[1:]
         n = len(images)
         self.image = W.IntSlider(0, 0, n - 1, description="image")
@@ -133,6 +154,10 @@ class AttentionExplorer(W.VBox):
 
     def __init__(self, images, questions, attend, labels=None):
         from .viz import show_attention
+        if not callable(attend):
+            raise TypeError(f"attend must be a function i -> (answer, weights), got {describe(attend)}")
+        if isinstance(questions, str) or not len(questions):
+            raise ValueError(f"questions must be a non-empty list of strings, got {describe(questions)}")
         if len(images) != len(questions):
             raise ValueError(f"need one question per image, got {len(images)} images and {len(questions)} questions")
         self.images, self.attend, self.labels, self._show = images, attend, labels, show_attention
@@ -156,6 +181,11 @@ class PriorExplorer(W.VBox):
     a caption the tokenizer cannot read shows its error message instead."""
 
     def __init__(self, sample, captions, guidance: float = 3.0, seed: int = 0):
+        if not callable(sample):
+            raise TypeError(f"sample must be a function (caption, guidance, seed) -> images, got {describe(sample)}")
+        if isinstance(captions, str) or not len(captions) or not all(isinstance(c, str) for c in captions):
+            raise ValueError(f"captions must be a non-empty list of strings, got {describe(captions)}")
+        check_number(guidance, "guidance", 1, 8)
         self.sample = sample
         self.caption = W.Combobox(value=captions[0], options=list(captions), description="caption",
                                   layout=W.Layout(width="520px"), ensure_option=False)

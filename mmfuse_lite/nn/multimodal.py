@@ -29,6 +29,11 @@ class MultimodalModel(nn.Module):
         super().__init__()
         if not 0 <= modality_dropout < 1:
             raise ValueError(f"modality_dropout must be in [0, 1), got {modality_dropout}")
+        if not isinstance(encoders, dict) or not encoders:
+            raise TypeError(f"encoders must be a non-empty dict of modality -> encoder module, got {describe(encoders)}")
+        for name, m in (("fusion", fusion), ("head", head), *((f"encoders[{k!r}]", e) for k, e in encoders.items())):
+            if not isinstance(m, nn.Module):
+                raise TypeError(f"{name} must be a torch.nn.Module, got {describe(m)}")
         self.encoders, self.fusion, self.head = nn.ModuleDict(encoders), fusion, head
         self.modality_dropout = modality_dropout
 
@@ -40,6 +45,10 @@ class MultimodalModel(nn.Module):
         if not present:
             raise ValueError(f"the batch has none of this model's modalities {list(self.encoders)}; "
                              f"its keys are {list(batch)}")
+        sizes = {k: len(batch[k]) for k in present if hasattr(batch[k], "__len__")}
+        check_same_batch(sizes, "MultimodalModel")
+        if not next(iter(sizes.values()), 1):
+            raise ValueError(f"the batch is empty ({sizes}): at least one example is needed")
         feats = {k: self.encoders[k](batch[k]) if k in present else None for k in self.encoders}
         if self.training and self.modality_dropout and len(present) > 1:
             return self.head(self.fuse_with_dropout(feats, present))

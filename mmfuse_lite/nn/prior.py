@@ -23,7 +23,7 @@ import functools
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_positive_int
+from ..checks import check_indices, check_number, check_positive_int, check_tensor, describe
 
 PAD, BOS, EOS = 0, 1, 2           # the WordTokenizer's special ids, shared by both orders
 
@@ -35,6 +35,14 @@ class Layout:
     num_codes: int             # the VQGAN's codebook size
     caption_len: int = 24      # caption tokens, <bos> and <eos> included, padded
     grid: int = 8              # the code map is grid x grid
+
+    def __post_init__(self):
+        for name in ("text_vocab", "num_codes", "caption_len", "grid"):
+            check_positive_int(getattr(self, name), name)
+        if self.text_vocab <= EOS:
+            raise ValueError(f"text_vocab must include the special ids 0..{EOS}, got {self.text_vocab}")
+        if self.caption_len < 2:
+            raise ValueError(f"caption_len must hold at least <bos> and <eos> (2), got {self.caption_len}")
 
     @property
     def image_token(self) -> int:
@@ -85,7 +93,16 @@ def caption_ids(layout: Layout, tokenizer, captions) -> torch.Tensor:
     return F.pad(ids, (0, layout.caption_len - ids.shape[1]), value=tokenizer.pad_id)
 
 
+def _check_captions(layout: Layout, captions, n: int | None = None) -> torch.Tensor:
+    check_tensor(captions, "captions", dims=2, kind="int")
+    if captions.shape[1] != layout.caption_len or (n is not None and len(captions) != n):
+        want = f"({'N' if n is None else n}, {layout.caption_len})"
+        raise ValueError(f"expected captions {want} (caption ids from caption_ids()), got shape {tuple(captions.shape)}")
+    return check_indices(captions, layout.text_vocab, "caption ids (text_vocab)")
+
+
 def _check_codes(layout: Layout, codes: torch.Tensor) -> torch.Tensor:
+    check_tensor(codes, "codes", kind="int")
     if codes.dim() != 3 or codes.shape[1:] != (layout.grid, layout.grid):
         raise ValueError(f"expected code maps (N, {layout.grid}, {layout.grid}), got shape {tuple(codes.shape)}")
     if codes.min() < 0 or codes.max() >= layout.num_codes:
@@ -95,23 +112,24 @@ def _check_codes(layout: Layout, codes: torch.Tensor) -> torch.Tensor:
 
 def text_to_image_sequences(layout: Layout, captions: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
     """(N, caption_len) caption ids and (N, grid, grid) codes -> (N, seq_len) sequences."""
-    if captions.shape != (len(codes), layout.caption_len):
-        raise ValueError(f"expected captions ({len(codes)}, {layout.caption_len}), got {tuple(captions.shape)}")
+    codes = _check_codes(layout, codes)
+    _check_captions(layout, captions, len(codes))
     image = torch.full((len(codes), 1), layout.image_token, dtype=torch.long)
-    return torch.cat([captions, image, _check_codes(layout, codes)], 1)
+    return torch.cat([captions, image, codes], 1)
 
 
 def image_to_text_sequences(layout: Layout, codes: torch.Tensor, captions: torch.Tensor) -> torch.Tensor:
     """The captioning order: (N, seq_len) sequences [<image> codes caption]."""
-    if captions.shape != (len(codes), layout.caption_len):
-        raise ValueError(f"expected captions ({len(codes)}, {layout.caption_len}), got {tuple(captions.shape)}")
+    codes = _check_codes(layout, codes)
+    _check_captions(layout, captions, len(codes))
     image = torch.full((len(codes), 1), layout.image_token, dtype=torch.long)
-    return torch.cat([image, _check_codes(layout, codes), captions], 1)
+    return torch.cat([image, codes, captions], 1)
 
 
 def drop_captions(layout: Layout, seqs: torch.Tensor, p: float) -> torch.Tensor:
     """Replace the caption (all but <bos>) of a random fraction ``p`` of the text-to-image
     sequences by <null> tokens: the model also learns p(image) without a caption."""
+    check_number(p, "p", 0, 1)
     drop = torch.rand(len(seqs), device=seqs.device) < p
     out = seqs.clone()
     out[drop, 1:layout.caption_len] = layout.null_token
@@ -128,7 +146,12 @@ def unconditional_prompt(layout: Layout, n: int) -> torch.Tensor:
 def prior_loss(model, batch: dict, layout: Layout, p_drop: float = 0.0, target: str = "image"):
     """Next-token cross-entropy on the image positions (``target="image"``, text to image,
     with caption dropout ``p_drop``) or on the caption positions (``target="text"``)."""
-    seqs = batch["seq"]
+    if not isinstance(batch, dict) or "seq" not in batch:
+        raise TypeError(f"batch must be a dict with a 'seq' entry of token sequences, got {describe(batch)}")
+    seqs = check_tensor(batch["seq"], "batch['seq']", dims=2, kind="int")
+    if seqs.shape[1] != layout.seq_len:
+        raise ValueError(f"batch['seq'] must be (B, {layout.seq_len}) sequences for this layout, got {tuple(seqs.shape)}")
+    check_indices(seqs, layout.vocab_size, "batch['seq'] token ids")
     if target == "image":
         seqs = drop_captions(layout, seqs, p_drop) if model.training and p_drop > 0 else seqs
         first = layout.caption_len + 1                           # the first code's position
@@ -165,9 +188,14 @@ def sample_images(model, layout: Layout, captions: torch.Tensor, guidance: float
     and without it (the <null> prompt) are mixed as uncond + guidance * (cond - uncond).
     """
     from transformers import LogitsProcessorList
+    _check_captions(layout, captions)
+    check_number(guidance, "guidance", low=0)
+    check_number(temperature, "temperature", low=0, low_open=True)
+    if top_k is not None:
+        check_positive_int(top_k, "top_k")
     model.eval()
     device = next(model.parameters()).device
-    prompt = torch.cat([captions, torch.full((len(captions), 1), layout.image_token, dtype=torch.long)], 1)
+    prompt = torch.cat([captions.cpu(), torch.full((len(captions), 1), layout.image_token, dtype=torch.long)], 1)
     torch.manual_seed(seed)
     out = model.generate(
         input_ids=prompt.to(device), attention_mask=torch.ones_like(prompt).to(device),
@@ -184,10 +212,11 @@ def sample_images(model, layout: Layout, captions: torch.Tensor, guidance: float
 def sample_captions(model, layout: Layout, codes: torch.Tensor) -> torch.Tensor:
     """Greedy captions (N, caption_len) for (N, grid, grid) code maps, <bos> first, padded."""
     from transformers import LogitsProcessorList
+    codes = _check_codes(layout, codes.cpu() if torch.is_tensor(codes) else codes)
     model.eval()
     device = next(model.parameters()).device
     image = torch.full((len(codes), 1), layout.image_token, dtype=torch.long)
-    prompt = torch.cat([image, _check_codes(layout, codes), torch.full((len(codes), 1), BOS)], 1)
+    prompt = torch.cat([image, codes, torch.full((len(codes), 1), BOS)], 1)
     out = model.generate(
         input_ids=prompt.to(device), attention_mask=torch.ones_like(prompt).to(device),
         max_new_tokens=layout.caption_len - 1, do_sample=False,
@@ -200,6 +229,9 @@ def sample_captions(model, layout: Layout, codes: torch.Tensor) -> torch.Tensor:
 
 def loss_fn(layout: Layout, p_drop: float = 0.0, target: str = "image"):
     """``prior_loss`` with its settings bound, for :func:`mmfuse_lite.train.fit`."""
+    if target not in ("image", "text"):
+        raise ValueError(f"target must be 'image' or 'text', got {target!r}")
+    check_number(p_drop, "p_drop", 0, 1, high_open=True)
     return functools.partial(prior_loss, layout=layout, p_drop=p_drop, target=target)
 
 

@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..checks import check_image_batch, check_positive_int
-from ..train import adam, autocast, cycle, record, to_device
+from ..checks import check_batches, check_device, check_image_batch, check_number, check_positive_int, describe
+from ..train import adam, autocast, cycle, forward_state, record, restore, to_device
 
 
 class PatchDiscriminator(nn.Module):
@@ -136,6 +136,12 @@ class VQGANTrainer:
     """
 
     def __init__(self, model, loss: VQGANLoss, lr: float = 1e-3, device: str = "cpu", amp: bool | None = None):
+        if not isinstance(model, nn.Module) or not hasattr(model, "decoder"):
+            raise TypeError(f"model must be a VQ autoencoder (a VQVAE, with a decoder), got {describe(model)}")
+        if not isinstance(loss, VQGANLoss):
+            raise TypeError(f"loss must be a VQGANLoss, got {describe(loss)}")
+        check_number(lr, "lr", low=0, low_open=True)
+        device = check_device(device)
         self.model, self.loss, self.lr, self.device = model.to(device), loss.to(device), lr, device
         self.amp = str(device).startswith("cuda") if amp is None else amp
         self.opt_g = adam(model.parameters(), lr, betas=(0.5, 0.9))
@@ -151,21 +157,34 @@ class VQGANTrainer:
         self.opt_d = adam(self.loss.discriminator.parameters(), self.lr, betas=(0.5, 0.9))
 
     def train_step(self, x: torch.Tensor) -> dict:
-        """One generator and one discriminator update on the image batch ``x``; returns the metrics."""
+        """One generator and one discriminator update on the image batch ``x``; returns the metrics.
+
+        Both losses are computed before either optimiser steps, so a non-finite loss (or any
+        error) leaves models, buffers, optimisers and the step count as they were.
+        """
+        check_image_batch(x)
+        saved = forward_state(self.model, self.loss)
         self.step += 1
-        self.model.train()
-        self.loss.train()
-        with autocast(self.device, self.amp):
-            g_loss, metrics, x_hat = self.loss.generator_loss(self.model, x, self.step)
-        if not torch.isfinite(g_loss):
-            raise FloatingPointError(f"generator loss became {g_loss.item()} at step {self.step}; "
-                                     f"try a lower learning rate than lr={self.lr}")
+        try:
+            self.model.train()
+            self.loss.train()
+            with autocast(self.device, self.amp):
+                g_loss, metrics, x_hat = self.loss.generator_loss(self.model, x, self.step)
+                train_d = self.step >= self.loss.d_start
+                if train_d:
+                    d_loss, d_metrics = self.loss.discriminator_loss(x, x_hat)
+            for name, value in (("generator", g_loss), ("discriminator", d_loss if train_d else g_loss)):
+                if not torch.isfinite(value):
+                    raise FloatingPointError(f"{name} loss became {value.item()} at step {self.step}; nothing was "
+                                             f"updated. Try a lower learning rate than lr={self.lr}")
+        except BaseException:
+            restore(saved)
+            self.step -= 1
+            raise
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
-        if self.step >= self.loss.d_start:
-            with autocast(self.device, self.amp):
-                d_loss, d_metrics = self.loss.discriminator_loss(x, x_hat)
+        if train_d:
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
@@ -176,7 +195,8 @@ class VQGANTrainer:
     def fit(self, data, steps: int, log_every: int = 10, desc: str = "VQGAN", progress: bool = True) -> dict:
         """Train ``steps`` more steps on ``data`` (cycled); returns the whole history so far."""
         check_positive_int(steps, "steps")
-        batches = cycle(data)
+        check_positive_int(log_every, "log_every")
+        batches = cycle(check_batches(data))
         start, last = time.perf_counter(), self.step + steps
         bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False)
         for _ in bar:
