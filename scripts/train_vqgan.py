@@ -16,6 +16,14 @@ adaptive weight; the discriminator trains from step 0, its gradient reaches the
 generator from ``--disc-start``. Writes ``data/checkpoints/vqgan_shapes.safetensors``
 and a card with PSNR, Fréchet distance (judge network) and sharpness on a fixed test split,
 which ``tests/test_checkpoints.py`` re-measures.
+
+The shipped checkpoint was trained before the discriminator step scored real and fake
+images in separate forwards (it scored ``cat([real, fake])`` in one, so the critic's
+BatchNorm statistics in that step differed from those the generator step sees; see
+``VQGANLoss.discriminator_loss``). Its card's metrics still hold, as measured. Retraining
+it with this script trains it the taming-transformers way; then the two GPT priors that
+were trained on its codes (``scripts/train_prior.py --target text`` and
+``--target image``) must be retrained as well, and chapters 9 and 10 re-run.
 """
 import argparse
 import os
