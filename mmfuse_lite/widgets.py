@@ -94,6 +94,10 @@ class CodebookExplorer(W.VBox):
         check_image_batch(images)
         check_positive_int(num_codes, "num_codes")
         self.model, self.images, self.num_codes = model.eval(), images, num_codes
+        own = getattr(getattr(model, "quantizer", None), "num_codes", num_codes)
+        if own != num_codes:
+            raise ValueError(f"num_codes={num_codes} but the model's codebook has {own} codes: "
+                             f"pass model.quantizer.num_codes")
         self.indices = model.encode(images)
         if int(self.indices.max()) >= num_codes:
             raise ValueError(f"num_codes={num_codes} but the model uses code {int(self.indices.max())}: "

@@ -211,8 +211,10 @@ class WordTokenizer:
             texts = [texts]
         texts = list(texts) if hasattr(texts, "__iter__") and not torch.is_tensor(texts) else texts
         if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
-            raise TypeError(f"the tokenizer takes a string or a list of strings, got "
-                            f"{type(texts).__name__}" + (f" holding {type(texts[0]).__name__}" if texts else ""))
+            inner = next((type(t).__name__ for t in texts if not isinstance(t, str)), None) \
+                if isinstance(texts, list) else None
+            raise TypeError(f"the tokenizer takes a string or a list of strings, got {type(texts).__name__}"
+                            + (f" holding {inner}" if inner else ""))
         if not texts:
             raise ValueError("the tokenizer got an empty list of texts: at least one is needed")
         out = torch.full((len(texts), self.max_len), self.pad_id, dtype=torch.long)

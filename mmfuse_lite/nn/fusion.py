@@ -67,6 +67,7 @@ def _batch_size(feats: dict, who: str) -> tuple[int, torch.Tensor]:
 
 def _vectors(feats: dict, dims: dict[str, int], who: str, one: bool = False) -> list[torch.Tensor]:
     """Summary vectors in ``dims`` order; a missing modality reads as zeros. ``one`` appends a 1."""
+    check_feats(feats, who)
     unknown = set(k for k, v in feats.items() if v is not None) - set(dims)
     if unknown:
         raise ValueError(f"{who} was built for modalities {list(dims)}, got features for {sorted(unknown)} too")
