@@ -492,6 +492,29 @@ EMPTY = [
      ["non-empty list", "[]"]),
 ]
 
+BUILDING_BLOCKS = [
+    ("nearest-code-dims", lambda: mnn.nearest_code(torch.rand(5, 4), torch.rand(8, 3)), ValueError,
+     ["share d", "(5, 4)", "(8, 3)"]),
+    ("nearest-code-1d", lambda: mnn.nearest_code(torch.rand(4), torch.rand(8, 4)), ValueError, ["2-d", "(4,)"]),
+    ("kmeans-k", lambda: mnn.kmeans(torch.rand(10, 2), 0), ValueError, ["k must be >= 1", "0"]),
+    ("ema-update-shapes", lambda: mnn.ema_update(torch.ones(4), torch.zeros(4, 3), torch.rand(5, 2),
+                                                 torch.zeros(5, dtype=torch.long)), ValueError,
+     ["code_sum (k, d)", "(4, 3)", "(5, 2)"]),
+    ("ema-update-decay", lambda: mnn.ema_update(torch.ones(4), torch.zeros(4, 2), torch.rand(5, 2),
+                                                torch.zeros(5, dtype=torch.long), decay=1.0), ValueError,
+     ["decay", "1.0"]),
+    ("ema-update-indices", lambda: mnn.ema_update(torch.ones(4), torch.zeros(4, 2), torch.rand(5, 2),
+                                                  torch.full((5,), 4)), ValueError, ["[0, 4)", "4"]),
+    ("hinge-d-list", lambda: mnn.hinge_d_loss([1.0], torch.zeros(2)), TypeError, ["torch.tensor", "list"]),
+    ("hinge-g-int", lambda: mnn.hinge_g_loss(torch.zeros(2, dtype=torch.long)), TypeError, ["floating", "int64"]),
+    ("adaptive-weight-detached", lambda: mnn.adaptive_weight(torch.tensor(1.0), torch.tensor(1.0),
+                                                             torch.nn.Parameter(torch.zeros(2))), ValueError,
+     ["still has its graph", "without a graph"]),
+    ("adaptive-weight-layer", lambda: mnn.adaptive_weight(torch.tensor(1.0, requires_grad=True),
+                                                          torch.tensor(1.0, requires_grad=True), "decoder"),
+     ValueError, ["trainable weight", "str"]),
+]
+
 LOSSES = [
     ("fit-per-example-loss", lambda: fit(ae(), per_example_loss, [images()], 1, progress=False), ValueError,
      ["scalar loss", "(2,)", ".mean()"]),
@@ -505,7 +528,8 @@ LOSSES = [
 
 CASES = [pytest.param(fn, exc, needles, id=f"{kind}:{name}")
          for kind, group in (("type", TYPES), ("shape", SHAPES), ("range", RANGES), ("name", NAMES),
-                             ("device", DEVICES), ("batch", BATCH_AGREEMENT), ("empty", EMPTY), ("loss", LOSSES))
+                             ("device", DEVICES), ("batch", BATCH_AGREEMENT), ("empty", EMPTY), ("loss", LOSSES),
+                             ("block", BUILDING_BLOCKS))
          for name, fn, exc, needles in group]
 
 
@@ -522,6 +546,6 @@ def test_bad_input_gets_a_clear_error(call, error, needles):
 
 def test_the_suite_covers_every_kind_with_enough_cases():
     kinds = {"type": TYPES, "shape": SHAPES, "range": RANGES, "name": NAMES, "device": DEVICES,
-             "batch": BATCH_AGREEMENT, "empty": EMPTY, "loss": LOSSES}
+             "batch": BATCH_AGREEMENT, "empty": EMPTY, "loss": LOSSES, "block": BUILDING_BLOCKS}
     assert sum(map(len, kinds.values())) >= 150
     assert all(len(group) >= 4 for group in kinds.values())

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_fits_module, check_indices, check_positive_int
+from ..checks import check_fits_module, check_indices, check_number, check_positive_int, check_tensor
 
 
 def nearest_code(z: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
@@ -31,6 +31,10 @@ def nearest_code(z: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
     Squared distances by the expansion ||z||^2 - 2 z.e + ||e||^2, so only an (M, K)
     matrix is formed, never an (M, K, D) tensor of differences.
     """
+    check_tensor(z, "z", dims=2, kind="float")
+    check_tensor(codebook, "codebook", dims=2, kind="float")
+    if z.shape[1] != codebook.shape[1]:
+        raise ValueError(f"z (M, D) and codebook (K, D) must share D, got {tuple(z.shape)} and {tuple(codebook.shape)}")
     d = z.pow(2).sum(1, keepdim=True) - 2 * z @ codebook.t() + codebook.pow(2).sum(1)
     return d.argmin(1)
 
@@ -40,6 +44,9 @@ def kmeans(x: torch.Tensor, k: int, iters: int = 10, cosine: bool = False) -> to
 
     Seeded with ``k`` random rows; a centroid that loses all its points keeps its place.
     """
+    check_tensor(x, "x", dims=2, kind="float")
+    check_positive_int(k, "k")
+    check_positive_int(iters, "iters")
     n = x.shape[0]
     start = torch.randperm(n, device=x.device)[:k] if n >= k else torch.randint(n, (k,), device=x.device)
     centroids = x[start].clone()
@@ -72,6 +79,13 @@ def ema_update(cluster_size: torch.Tensor, code_sum: torch.Tensor, h: torch.Tens
     ``tests/test_codebook_cures.py``: a code at (3, 3) is at 2.4 after 1,000 steps and
     below 0.1 after 1,500.
     """
+    check_tensor(h, "h", dims=2, kind="float")
+    check_tensor(indices, "indices", dims=1, kind="int")
+    if cluster_size.dim() != 1 or code_sum.shape != (len(cluster_size), h.shape[1]) or len(indices) != len(h):
+        raise ValueError(f"expected cluster_size (K,), code_sum (K, D), h (M, D) and indices (M,), got "
+                         f"{tuple(cluster_size.shape)}, {tuple(code_sum.shape)}, {tuple(h.shape)}, {tuple(indices.shape)}")
+    check_indices(indices, len(cluster_size))
+    check_number(decay, "decay", 0, 1, low_open=True, high_open=True)
     k = cluster_size.shape[0]
     counts = torch.bincount(indices, minlength=k).to(cluster_size.dtype)
     sums = torch.zeros_like(code_sum).index_add_(0, indices, h.to(code_sum.dtype))

@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..checks import check_batches, check_device, check_image_batch, check_number, check_positive_int, describe
+from ..checks import (check_batches, check_device, check_image_batch, check_number, check_positive_int, check_tensor,
+                      describe)
 from ..train import adam, autocast, cycle, forward_state, record, restore, to_device
 
 
@@ -57,11 +58,14 @@ class PatchDiscriminator(nn.Module):
 
 def hinge_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """Discriminator hinge loss: push real logits above +1 and fake ones below -1."""
+    check_tensor(real_logits, "real_logits", kind="float")
+    check_tensor(fake_logits, "fake_logits", kind="float")
     return 0.5 * (F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean())
 
 
 def hinge_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """Generator loss of the hinge GAN: raise the discriminator's logits on reconstructions."""
+    check_tensor(fake_logits, "fake_logits", kind="float")
     return -fake_logits.mean()
 
 
@@ -72,6 +76,12 @@ def adaptive_weight(rec_loss: torch.Tensor, g_loss: torch.Tensor, last_layer: to
     Multiplying the adversarial loss by this makes its gradient at the decoder's last
     layer as large as the reconstruction gradient, whatever the two losses' scales.
     """
+    for name, loss in (("rec_loss", rec_loss), ("g_loss", g_loss)):
+        if not (isinstance(loss, torch.Tensor) and loss.dim() == 0 and loss.requires_grad):
+            raise ValueError(f"{name} must be a scalar loss that still has its graph, got {describe(loss)}"
+                             + ("" if not isinstance(loss, torch.Tensor) or loss.requires_grad else " without a graph"))
+    if not (isinstance(last_layer, torch.Tensor) and last_layer.requires_grad):
+        raise ValueError(f"last_layer must be a trainable weight (e.g. model.decoder.last_layer), got {describe(last_layer)}")
     rec_grad, = torch.autograd.grad(rec_loss, last_layer, retain_graph=True)
     g_grad, = torch.autograd.grad(g_loss, last_layer, retain_graph=True)
     return (rec_grad.norm() / (g_grad.norm() + 1e-4)).clamp(0.0, max_weight).detach()
