@@ -9,8 +9,14 @@ nbval ignores widget ("comm") messages, so we record them here the way nbclient
 does and save the widget state in the notebook metadata: the book then shows each
 widget as the notebook left it.
 
-We also time each notebook and fail the session when one exceeds the ``ci``
-budget (``MMFUSE_NOTEBOOK_BUDGET`` seconds, default 90).
+We also time each notebook and print the table. Over the ``ci`` budget
+(``MMFUSE_NOTEBOOK_BUDGET`` seconds, default 90) a notebook gets a printed warning; only
+beyond three times the budget, a runaway rather than a loaded machine, does the session
+fail. Speed itself is measured by ``scripts/time_labs.py``, not by a pass/fail test.
+
+Each profile has its own execution cache (``_build/.jupyter_cache-<profile>``): the
+book built after ``make test`` executes in its own profile instead of reusing the
+``ci`` outputs.
 """
 from __future__ import annotations
 
@@ -79,9 +85,11 @@ def pytest_runtest_logreport(report):
 
 
 def _cache_path() -> pathlib.Path:
+    """The execution cache of this run's profile (the Makefile gives the book the same one)."""
     import yaml
     cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
-    return ROOT / cfg.get("execute", {}).get("cache", "_build/.jupyter_cache")
+    base = cfg.get("execute", {}).get("cache", "_build/.jupyter_cache")
+    return ROOT / f"{base}-{os.environ.get('MMFUSE_PROFILE') or 'default'}"
 
 
 def _store(nb_path: str, seconds: float) -> None:
@@ -119,7 +127,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     budget = float(os.environ.get("MMFUSE_NOTEBOOK_BUDGET", "90"))
     profile = os.environ.get("MMFUSE_PROFILE", "")
-    lines, over = [], []
+    lines, over, runaway = [], [], []
     for nb in sorted(_started):
         seconds = _finished.get(nb, _started[nb]) - _started[nb]
         status = "FAILED" if nb in _failed else "ok"
@@ -127,7 +135,9 @@ def pytest_sessionfinish(session, exitstatus):
         if nb not in _failed:
             _store(nb, seconds)
         if profile == "ci" and seconds > budget:
-            over.append(pathlib.Path(nb).name)
+            over.append(f"{pathlib.Path(nb).name} ({seconds:.0f} s)")
+        if profile == "ci" and seconds > 3 * budget:
+            runaway.append(pathlib.Path(nb).name)
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     write = tr.write_line if tr else print
     write("")
@@ -135,5 +145,8 @@ def pytest_sessionfinish(session, exitstatus):
     for line in lines:
         write(line)
     if over:
-        write(f"over the {budget:.0f} s ci budget: {', '.join(over)}")
+        write(f"WARNING: over the {budget:.0f} s ci budget (a loaded machine, or a chapter that grew): "
+              f"{', '.join(over)}; re-measure with scripts/time_labs.py --profile ci")
+    if runaway:
+        write(f"FAILED: more than 3 x the {budget:.0f} s ci budget: {', '.join(runaway)}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

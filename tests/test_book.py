@@ -92,14 +92,16 @@ def test_instructor_guide_covers_twelve_weeks_and_every_chapter():
         assert topic in guide
 
 
-def test_pages_workflow_runs_make_test_then_publishes_the_build():
+def test_pages_workflow_runs_make_test_then_make_book_then_publishes_the_book():
     wf = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
     steps = wf["jobs"]["test"]["steps"]
     runs = [s.get("run") for s in steps]
-    assert "make test" in runs
+    assert "make test" in runs and "make book" in runs
     upload = next(s for s in steps if "upload-pages-artifact" in s.get("uses", ""))
     assert upload["with"]["path"] == "_build/html"
-    assert runs.index("make test") < steps.index(upload)
+    # the published HTML is the last one built: make book's, in the laptop's profile
+    assert runs.index("make test") < runs.index("make book") < steps.index(upload)
+    assert "MMFUSE_PROFILE" not in (ROOT / ".github" / "workflows" / "book.yml").read_text()
     publish = wf["jobs"]["publish"]
     assert publish["needs"] == "test" and any("deploy-pages" in s.get("uses", "") for s in publish["steps"])
     assert publish["permissions"] == {"pages": "write", "id-token": "write"}
@@ -146,3 +148,20 @@ def test_headlines_glue_plain_values_and_refuse_bad_ones(capsys):
         headlines(cfg, "ch2", {})
     with pytest.raises(ValueError, match="must be finite"):
         headlines(cfg, "ch2", {"x": float("nan")})
+
+
+def test_ci_runs_both_readme_commands_and_each_profile_has_its_own_cache():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.index("make test") < ci.index("make book")
+    makefile = (ROOT / "Makefile").read_text()
+    assert ".jupyter_cache-$$profile" in makefile and "--all" in makefile
+    import conftest
+    import os
+    old = os.environ.get("MMFUSE_PROFILE")
+    try:
+        os.environ["MMFUSE_PROFILE"] = "ci"
+        ci_cache = conftest._cache_path()
+        os.environ["MMFUSE_PROFILE"] = "cpu"
+        assert conftest._cache_path() != ci_cache and ci_cache.name.endswith("-ci")
+    finally:
+        os.environ.pop("MMFUSE_PROFILE") if old is None else os.environ.__setitem__("MMFUSE_PROFILE", old)

@@ -29,10 +29,17 @@ def test_profiles_scale_up():
     assert not ci.amp
 
 
-def test_default_profile_without_cuda(monkeypatch):
+def test_default_profile_is_the_verified_one_even_with_cuda(monkeypatch):
     monkeypatch.delenv("MMFUSE_PROFILE", raising=False)
-    expected = "gpu" if torch.cuda.is_available() else "cpu"
-    assert get_profile() == expected
+    assert get_profile() == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)      # as on Colab with a GPU
+    assert get_profile() == "cpu"
+
+
+def test_banner_says_whether_the_profile_is_verified():
+    from mmfuse_lite import runtime
+    assert "verified by CI" in runtime.banner(setup("cpu", quiet=True))
+    assert "not yet verified on a GPU" in runtime.banner(setup("gpu", quiet=True))
 
 
 def test_unknown_profile_is_a_clear_error(monkeypatch):
