@@ -38,7 +38,7 @@ def test_default_profile_is_the_verified_one_even_with_cuda(monkeypatch):
 
 def test_banner_says_whether_the_profile_is_verified():
     from mmfuse_lite import runtime
-    assert "verified by CI" in runtime.banner(setup("cpu", quiet=True))
+    assert "verified: CI runs it in make book" in runtime.banner(setup("cpu", quiet=True))
     assert "not yet verified on a GPU" in runtime.banner(setup("gpu", quiet=True))
 
 
