@@ -45,6 +45,9 @@ def _write_atomic(target: pathlib.Path, write) -> pathlib.Path:
     """``write(tmp_path)`` into a temporary file beside ``target``; returns the temporary path."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)         # mkstemp makes it private; a checkpoint is an ordinary file
     try:
         write(tmp)
     except BaseException:
@@ -153,6 +156,14 @@ REPOSITORY_RAW = "https://raw.githubusercontent.com/mmfuse/mmfuse/main/data/chec
 _SHIPPED = pathlib.Path(__file__).resolve().parents[1] / "data" / "checkpoints"
 # SHA-256 of every shipped file; a download must match (tests/test_checkpoints.py keeps it current).
 SHIPPED_SHA256 = {
+    "fusion_caption_film.json": "81fd9618824510f2f2697f0feadf9d81b0b8a7e067f7e02540a87684c019b150",
+    "fusion_caption_film.safetensors": "d40863e15c191006e28fe9423c43428ef81691c2381aeecedf927f8814a8941b",
+    "fusion_caption_image.json": "dbe8aaab1b16506319c7d485d8028bc91256c1580a72a0d4bf5de222f05fd563",
+    "fusion_caption_image.safetensors": "e131cb066178ec93624ea9d7385e2cf9d442c0a42626f6b3161905b812131871",
+    "fusion_caption_late.json": "9c96d2fd7984342c71e60bb6962e13af8d7ee887ed25d0acfe7a725e4c91ca42",
+    "fusion_caption_late.safetensors": "3e84d288e5822621bccbfd6708c1c3aeb924a53b1b7b67fb0d1b0081b114f559",
+    "fusion_caption_text.json": "25d64888337e78094e9e2254ec8a000558e2e3b2160b1e237e153b9d2e23e80d",
+    "fusion_caption_text.safetensors": "98fb6da8b5f0ff193c76744171a94a23bab190abfc6ce6329c6a96cdc24e21cc",
     "prior_image.json": "713106b7e3f4149f7ec886381800bb6beea44baab06214ff0bbd105b9d023e02",
     "prior_image.safetensors": "4053472f2ccb73c51cc236d0f36b46bff281bc55dfc30f2e8d1da0a592687a69",
     "prior_text.json": "039f70b0115eef052d10154458821b1a8f1437b8a93551950ac31d5a5f65e2c6",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import time
 
 import torch
@@ -102,7 +103,8 @@ def record(history: dict[str, list], step: int, metrics: dict) -> None:
 
 def fit(model: torch.nn.Module, loss_fn, data, steps: int, lr: float = 1e-3, device: str = "cpu",
         optimizer: torch.optim.Optimizer | None = None, amp: bool | None = None,
-        log_every: int = 10, desc: str = "training", progress: bool = True) -> dict[str, list]:
+        log_every: int = 10, desc: str = "training", progress: bool = True,
+        cosine: bool = False) -> dict[str, list]:
     """Train ``model`` for ``steps`` optimiser steps and return the history.
 
     Args:
@@ -111,6 +113,8 @@ def fit(model: torch.nn.Module, loss_fn, data, steps: int, lr: float = 1e-3, dev
         data: any re-iterable of batches (e.g. a DataLoader); it is cycled.
         amp: mixed precision; default on for CUDA, off on CPU.
         log_every: record the history every this many steps.
+        cosine: decay the learning rate from ``lr`` to 0 along a half cosine over the
+            ``steps`` (what the shipped, converged models use); default constant.
 
     Returns:
         dict of lists: ``step``, ``loss``, any logged metrics, and ``seconds`` (total).
@@ -132,6 +136,7 @@ def fit(model: torch.nn.Module, loss_fn, data, steps: int, lr: float = 1e-3, dev
     amp = str(device).startswith("cuda") if amp is None else amp
     model.to(device).train()
     optimizer = optimizer or adam(model.parameters(), lr)
+    base_lrs = [g["lr"] for g in optimizer.param_groups]
     history: dict[str, list] = {"step": [], "loss": []}
     batches = cycle(data)
     start = time.perf_counter()
@@ -151,6 +156,9 @@ def fit(model: torch.nn.Module, loss_fn, data, steps: int, lr: float = 1e-3, dev
             raise
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if cosine:
+            for group, base in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = base * 0.5 * (1 + math.cos(math.pi * (step - 1) / steps))
         optimizer.step()
         if step % log_every == 0 or step == steps:
             record(history, step, {"loss": loss, **metrics})

@@ -149,9 +149,10 @@ def classification_loss(model: nn.Module, batch: dict):
 
 
 def fit_classifier(model: nn.Module, data, steps: int, lr: float = 2e-3, device: str = "cpu",
-                   desc: str = "training", progress: bool = True) -> dict:
+                   desc: str = "training", progress: bool = True, cosine: bool = False) -> dict:
     """:func:`mmfuse_lite.train.fit` with the cross-entropy loss."""
-    return fit(model, classification_loss, data, steps, lr=lr, device=device, desc=desc, progress=progress)
+    return fit(model, classification_loss, data, steps, lr=lr, device=device, desc=desc, progress=progress,
+               cosine=cosine)
 
 
 @torch.no_grad()
@@ -202,3 +203,33 @@ def vq_latents(images: torch.Tensor, model: nn.Module | None = None, batch_size:
     out = [model.quantizer.lookup(model.encode(images[i:i + batch_size]))
            for i in range(0, len(images), batch_size)]
     return torch.cat(out)
+
+
+@torch.no_grad()
+def caption_matching_data(split: str, n: int, seed: int = 0, vqgan: nn.Module | None = None) -> dict:
+    """Chapter 6's synergistic task on one-object scenes, ready for a model: is this caption
+    true of this image, or was one attribute changed? ``image`` holds the VQGAN latents
+    (:func:`vq_latents`), ``text`` the WordTokenizer ids, ``label`` 1 for a true caption."""
+    from ..data import ShapesWorld, task_tensors
+    data = task_tensors(ShapesWorld(split, n=n, seed=seed, max_objects=1), "synergistic", ("image", "text"))
+    data["image"] = vq_latents(data["image"], vqgan)
+    return data
+
+
+def build_from_card(config: dict) -> MultimodalModel:
+    """The model a shipped fusion card describes (``scripts/train_fusion.py`` writes them)."""
+    text = BagOfWords(config["vocab_size"], config["text_dim"]) if "text" in config["modalities"] else None
+    return build_model(config["strategy"], tuple(config["modalities"]), config["num_classes"], config["vocab_size"],
+                       dim=config.get("dim", 32), width=config["width"], depth=config.get("depth", 1),
+                       image_shape=tuple(config["image_shape"]), text_encoder=text)
+
+
+def load_fusion(name: str) -> tuple[MultimodalModel, dict]:
+    """A shipped, converged fusion model and its card, in eval mode: ``fusion_caption_film``,
+    ``fusion_caption_image``, ... (see ``data/checkpoints/*.json``)."""
+    from .. import checkpoints
+    path = checkpoints.shipped(name)
+    card = checkpoints.load_card(path)
+    model = build_from_card(card["config"])
+    checkpoints.load(model, path)
+    return model.eval(), card

@@ -185,7 +185,8 @@ def sample_images(model, layout: Layout, captions: torch.Tensor, guidance: float
     """Code maps (N, grid, grid) sampled for (N, caption_len) caption ids with ``generate()``.
 
     ``guidance`` > 1 is classifier-free guidance: the log-probabilities with the caption
-    and without it (the <null> prompt) are mixed as uncond + guidance * (cond - uncond).
+    and without it (the <null> prompt) are combined as uncond + guidance * (cond - uncond): a
+    log-linear extrapolation from the unconditional towards the conditional distribution, not a mixture.
     """
     from transformers import LogitsProcessorList
     _check_captions(layout, captions)
