@@ -47,11 +47,13 @@ def _write_atomic(target: pathlib.Path, write) -> pathlib.Path:
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)         # mkstemp makes it private; a checkpoint is an ordinary file
     try:
         write(tmp)
+        # mkstemp makes it private, and safetensors writes a new private file: a checkpoint is an ordinary file
+        os.chmod(tmp, 0o666 & ~umask)
     except BaseException:
-        os.unlink(tmp)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise
     return pathlib.Path(tmp)
 
@@ -164,6 +166,12 @@ SHIPPED_SHA256 = {
     "fusion_caption_late.safetensors": "3e84d288e5822621bccbfd6708c1c3aeb924a53b1b7b67fb0d1b0081b114f559",
     "fusion_caption_text.json": "25d64888337e78094e9e2254ec8a000558e2e3b2160b1e237e153b9d2e23e80d",
     "fusion_caption_text.safetensors": "98fb6da8b5f0ff193c76744171a94a23bab190abfc6ce6329c6a96cdc24e21cc",
+    "fusion_where_attention.json": "7932fdaffed6e3540fbd093c3e81f6f08bf21ed68633f13b5b137163ce726cc5",
+    "fusion_where_attention.safetensors": "c8e6aa3fd1524269755d3fafca9e79d827327ec10703760cc222382b8152c231",
+    "fusion_where_concatenation.json": "34f21981cf022c479d4dd8184e2d6373df1a13858e7a8eff9b11e38ee73196da",
+    "fusion_where_concatenation.safetensors": "76e26f2b46975c7c89b0504ca935dcf499539635f36182058f2774606fdc55fe",
+    "fusion_where_film.json": "6e3fc474cbcc0472ae9c4529a955fefcc54c324dd069fe05093e9997950f0739",
+    "fusion_where_film.safetensors": "bbeeec61b58c263679576a37c1c56c71718d466504490078f54079a2c4b13c24",
     "prior_image.json": "713106b7e3f4149f7ec886381800bb6beea44baab06214ff0bbd105b9d023e02",
     "prior_image.safetensors": "4053472f2ccb73c51cc236d0f36b46bff281bc55dfc30f2e8d1da0a592687a69",
     "prior_text.json": "039f70b0115eef052d10154458821b1a8f1437b8a93551950ac31d5a5f65e2c6",

@@ -131,3 +131,92 @@ def class_embeddings(model: CLIP, prompts: dict, tokenizer, device: str = "cpu")
         tokenizer.require(texts, f"the prompts of class {name!r}")
         rows.append(F.normalize(embed(model, tokenizer(texts), "text", device=device).mean(0), dim=0))
     return torch.stack(rows)
+
+
+def semantic_recall_at_1(similarity: torch.Tensor, true) -> float:
+    """Recall@1 where the first item counts when it is *true* for the query, not only when
+    it is the query's own item. ``similarity`` (Q, I) query-by-item; ``true`` (Q, I) bool,
+    e.g. from :func:`mmfuse_lite.data.parse.truth_matrix` (transpose it for image queries)."""
+    check_tensor(similarity, "similarity", dims=2, kind="float")
+    true = torch.as_tensor(true)
+    if true.dtype != torch.bool or true.shape != similarity.shape:
+        raise ValueError(f"true must be a bool matrix of the similarity's shape {tuple(similarity.shape)}, "
+                         f"got {true.dtype} of shape {tuple(true.shape)}")
+    first = similarity.argmax(1)
+    return true[torch.arange(len(first)), first].float().mean().item()
+
+
+def exact_recall_ceiling(true) -> float:
+    """The best exact-pair Recall@1 any model can expect when query j is true of
+    ``true[j].sum()`` items and ranks them in an order nothing in the data decides: the
+    mean of 1 / (number of items the query is true of)."""
+    true = torch.as_tensor(true)
+    return (1 / true.sum(1).clamp_min(1).float()).mean().item()
+
+
+# zero-shot classification of one-object images: every caption of the form
+# "a <size> <colour> <shape> <position>" whose attribute has the class's value
+ATTRIBUTES = ("colour", "shape", "size", "position")
+
+
+def attribute_prompts(attribute: str, value) -> list[str]:
+    """Every 'a <size> <colour> <shape> <position>' prompt whose ``attribute`` is ``value``
+    (a colour, shape or size name, or a (row, col) cell for position)."""
+    import itertools
+    from ..data.captions import POSITION_WORDS, SHAPE_WORDS, SIZE_WORDS
+    from ..data.world import COLOURS, SHAPES, SIZES
+    if attribute not in ATTRIBUTES:
+        raise ValueError(f"attribute must be one of {ATTRIBUTES}, got {attribute!r}")
+    return [f"a {SIZE_WORDS[size][0]} {colour} {SHAPE_WORDS[shape][0]} {POSITION_WORDS[cell][0]}"
+            for size, colour, shape, cell in itertools.product(SIZES, COLOURS, SHAPES, POSITION_WORDS)
+            if dict(size=size, colour=colour, shape=shape, position=cell)[attribute] == value]
+
+
+def attribute_values(attribute: str) -> list:
+    from ..data.captions import POSITION_WORDS
+    from ..data.world import COLOURS, SHAPES, SIZES
+    return {"colour": list(COLOURS), "shape": list(SHAPES), "size": list(SIZES),
+            "position": list(POSITION_WORDS)}[attribute]
+
+
+def attribute_labels(scenes: dict, idx, attribute: str) -> torch.Tensor:
+    """The class index of ``attribute`` of the first object of scenes ``idx``."""
+    import numpy as np
+    idx = np.asarray(idx)
+    if attribute == "position":
+        cells = attribute_values("position")
+        return torch.tensor([cells.index((int(scenes["row"][i, 0]), int(scenes["col"][i, 0]))) for i in idx])
+    return torch.from_numpy(np.asarray(scenes[attribute][idx, 0]).astype("int64"))
+
+
+def zero_shot_accuracy(model: CLIP, images: torch.Tensor, scenes: dict, idx, tokenizer,
+                       device: str = "cpu") -> dict[str, float]:
+    """Zero-shot accuracy per attribute on one-object images ``images`` (rows of scenes ``idx``):
+    each image takes the class whose prompt embedding (:func:`class_embeddings`) is closest."""
+    emb = embed(model, images, "image", device=device)
+    out = {}
+    for attribute in ATTRIBUTES:
+        weights = class_embeddings(model, {v: attribute_prompts(attribute, v) for v in attribute_values(attribute)},
+                                   tokenizer, device=device)
+        out[attribute] = ((emb @ weights.t()).argmax(1) == attribute_labels(scenes, idx, attribute)).float().mean().item()
+    return out
+
+
+def build_clip_from_card(config: dict) -> CLIP:
+    """Chapter 8's CLIP as a shipped card describes it (``scripts/train_clip.py`` writes it):
+    a GridMLP over the VQGAN's latent grid and a GRU over word ids, both of width ``dim``."""
+    from .image import GridMLP
+    from .text import TextEncoder
+    dim = config["dim"]
+    return CLIP(GridMLP(config["channels"], config["size"], dim, config["hidden"]),
+                TextEncoder(config["vocab_size"], dim), dim)
+
+
+def load_clip() -> tuple[CLIP, dict]:
+    """The shipped, converged ``clip_shapes`` model and its card, in eval mode."""
+    from .. import checkpoints
+    path = checkpoints.shipped("clip_shapes")
+    card = checkpoints.load_card(path)
+    model = build_clip_from_card(card["config"])
+    checkpoints.load(model, path)
+    return model.eval(), card

@@ -216,8 +216,41 @@ def caption_matching_data(split: str, n: int, seed: int = 0, vqgan: nn.Module | 
     return data
 
 
+@torch.no_grad()
+def where_question_data(split: str, n: int, seed: int = 0, vqgan: nn.Module | None = None) -> dict:
+    """Chapter 7's where-questions on scenes of two or more objects ("is the red circle left
+    of the blue square or right of it ?"): ``image`` the VQGAN latents, ``text`` the ids of
+    ``WordTokenizer(extra_words=WHERE_WORDS)``, ``label`` the side (an index into SIDES),
+    ``question`` the strings."""
+    from ..data import WHERE_WORDS, ShapesWorld, WordTokenizer, task_tensors
+    world = ShapesWorld(split, n=n, seed=seed, min_objects=2)
+    data = task_tensors(world, "where", ("image", "text"), WordTokenizer(extra_words=WHERE_WORDS))
+    data["image"] = vq_latents(data["image"], vqgan)
+    data["question"] = world.task("where")[1]
+    return data
+
+
+def build_where_model(fusion: str, vocab_size: int, dim: int = 32, queries: int = 2) -> MultimodalModel:
+    """Chapter 7's where-question model: PatchTokens on the VQGAN grid, a GRU on the question,
+    and ``fusion`` one of "concatenation", "FiLM" or "attention"; two classes per axis."""
+    from ..data import SIDES
+    from .image import PatchTokens
+    from .fusion import QuestionAttentionFusion
+    makers = {"concatenation": lambda: ConcatFusion({"image": dim, "text": dim}),
+              "FiLM": lambda: FiLMFusion(dim, dim, blocks=1),
+              "attention": lambda: QuestionAttentionFusion(dim, dim, queries=queries)}
+    if fusion not in makers:
+        raise ValueError(f"fusion must be one of {', '.join(makers)}, got {fusion!r}")
+    f = makers[fusion]()
+    return MultimodalModel({"image": PatchTokens(16, dim, 8), "text": TextEncoder(vocab_size, dim)}, f,
+                           mlp_head(f.out_dim, len(SIDES)))
+
+
 def build_from_card(config: dict) -> MultimodalModel:
-    """The model a shipped fusion card describes (``scripts/train_fusion.py`` writes them)."""
+    """The model a shipped fusion card describes (``scripts/train_fusion.py`` and
+    ``scripts/train_where.py`` write them)."""
+    if config.get("task") == "where":
+        return build_where_model(config["fusion"], config["vocab_size"], config["dim"], config["queries"])
     text = BagOfWords(config["vocab_size"], config["text_dim"]) if "text" in config["modalities"] else None
     return build_model(config["strategy"], tuple(config["modalities"]), config["num_classes"], config["vocab_size"],
                        dim=config.get("dim", 32), width=config["width"], depth=config.get("depth", 1),
@@ -226,7 +259,7 @@ def build_from_card(config: dict) -> MultimodalModel:
 
 def load_fusion(name: str) -> tuple[MultimodalModel, dict]:
     """A shipped, converged fusion model and its card, in eval mode: ``fusion_caption_film``,
-    ``fusion_caption_image``, ... (see ``data/checkpoints/*.json``)."""
+    ``fusion_caption_image``, ``fusion_where_attention``, ... (see ``data/checkpoints/*.json``)."""
     from .. import checkpoints
     path = checkpoints.shipped(name)
     card = checkpoints.load_card(path)
