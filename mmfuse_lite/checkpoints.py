@@ -158,6 +158,8 @@ REPOSITORY_RAW = "https://raw.githubusercontent.com/mmfuse/mmfuse/main/data/chec
 _SHIPPED = pathlib.Path(__file__).resolve().parents[1] / "data" / "checkpoints"
 # SHA-256 of every shipped file; a download must match (tests/test_checkpoints.py keeps it current).
 SHIPPED_SHA256 = {
+    "clip_shapes.json": "fdd3fc861ef13605a6248136dbfefd01f83013c4264968ebb7582796bc4789ae",
+    "clip_shapes.safetensors": "65c0328392454186a498cfbeb7fcae9f43dbf0d400cd77943d9560d687662f74",
     "fusion_caption_film.json": "81fd9618824510f2f2697f0feadf9d81b0b8a7e067f7e02540a87684c019b150",
     "fusion_caption_film.safetensors": "d40863e15c191006e28fe9423c43428ef81691c2381aeecedf927f8814a8941b",
     "fusion_caption_image.json": "dbe8aaab1b16506319c7d485d8028bc91256c1580a72a0d4bf5de222f05fd563",

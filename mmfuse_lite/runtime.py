@@ -29,7 +29,7 @@ DEFAULT_SEED = 0
 _SIZES = {
     #        samples per split                  training                 models
     "ci":  dict(n_train=3000, n_val=500, n_test=1000, batch_size=32, steps=400, width=8),
-    "cpu": dict(n_train=10000, n_val=1000, n_test=2000, batch_size=64, steps=1000, width=16),
+    "cpu": dict(n_train=10000, n_val=1000, n_test=2000, batch_size=64, steps=600, width=16),
     "gpu": dict(n_train=50000, n_val=2000, n_test=5000, batch_size=128, steps=6000, width=64),
 }
 

@@ -18,7 +18,7 @@ SHIPPED = sorted(p.stem for p in (ROOT / "data" / "checkpoints").glob("*.safeten
 def test_the_expected_checkpoints_are_shipped_with_cards():
     assert {"shapes_features", "shapes_judge", "vqgan_shapes", "prior_image", "prior_text",
             "fusion_caption_film", "fusion_caption_late", "fusion_caption_image", "fusion_caption_text",
-            "fusion_where_concatenation", "fusion_where_film", "fusion_where_attention"} <= set(SHIPPED)
+            "fusion_where_concatenation", "fusion_where_film", "fusion_where_attention", "clip_shapes"} <= set(SHIPPED)
     for name in SHIPPED:
         card = json.loads((ROOT / "data" / "checkpoints" / f"{name}.json").read_text())
         assert card["command"].startswith("python scripts/") and card["metrics"] and card["config"]
@@ -149,6 +149,34 @@ def test_converged_where_models_meet_chapter_7s_target():
     acc = {n.removeprefix("fusion_where_"): checkpoints.load_card(checkpoints.shipped(n))["metrics"]["test_accuracy"]
            for n in WHERE}
     assert acc["attention"] >= 0.97 and acc["concatenation"] <= 0.60
+
+
+@functools.lru_cache(maxsize=None)
+def caption_pairs(split, n):
+    from mmfuse_lite.nn.contrastive import caption_pairs
+    return caption_pairs(split, n, seed=0)
+
+
+def test_clip_checkpoint_reloads_and_rescores():
+    from mmfuse_lite.data import WordTokenizer
+    from mmfuse_lite.nn.contrastive import alignment_scores, load_clip
+    model, card = load_clip()
+    for split in ("val", "test"):
+        world, data = caption_pairs(split, 2000)
+        for key, value in alignment_scores(model, world, data, WordTokenizer()).items():
+            assert value == pytest.approx(card["metrics"][f"{split}_{key}"], abs=2e-3), (split, key)
+    for key in ("steps", "batch_size", "pairs", "train_seconds"):
+        assert card["metrics"][key] > 0, key
+
+
+def test_converged_clip_scores_what_chapter_8_asserts():
+    """Chapter 8's asserts on the shipped model. Issue 17's target (semantic R@1 and every
+    zero-shot attribute >= 0.90) is not met: semantic R@1 is 0.87 among 2,000 test pairs,
+    zero-shot shape 0.82; the chapter says so."""
+    m = checkpoints.load_card(checkpoints.shipped("clip_shapes"))["metrics"]
+    assert min(m["test_semantic_r1_i2t"], m["test_semantic_r1_t2i"]) >= 0.85
+    assert min(m[f"test_zero_shot_{a}"] for a in ("colour", "size", "position")) >= 0.90
+    assert m["test_zero_shot_shape"] >= 0.75
 
 
 def test_data_readme_says_where_each_kilobyte_goes():

@@ -220,3 +220,31 @@ def load_clip() -> tuple[CLIP, dict]:
     model = build_clip_from_card(card["config"])
     checkpoints.load(model, path)
     return model.eval(), card
+
+
+@torch.no_grad()
+def caption_pairs(split: str, n: int, seed: int = 0, vqgan: nn.Module | None = None, tokenizer=None):
+    """Chapter 8's data: ``(world, {"image": VQGAN latents, "text": caption ids})`` of ShapesWorld(split, n, seed)."""
+    from ..data import ShapesWorld, WordTokenizer
+    from .multimodal import vq_latents
+    world = ShapesWorld(split, n=n, seed=seed)
+    pixels = torch.from_numpy(world.images).float() / 255
+    return world, {"image": vq_latents(pixels, vqgan), "text": (tokenizer or WordTokenizer())(world.captions)}
+
+
+def alignment_scores(model: CLIP, world, data: dict, tokenizer) -> dict[str, float]:
+    """What ``clip_shapes``'s card records, on one split: exact-pair and semantic Recall@1
+    both ways, the exact-pair ceilings, and zero-shot accuracy per attribute on the
+    one-object scenes."""
+    import numpy as np
+    from ..data.parse import truth_matrix
+    img, txt = embed(model, data["image"], "image"), embed(model, data["text"], "text")
+    sim = img @ txt.t()
+    true = torch.from_numpy(truth_matrix(world.captions, world.scenes))     # true[j, i]: caption j fits image i
+    one = np.flatnonzero(world.scenes["count"] == 1)
+    out = {"r1_i2t": recall_at_k(sim, (1,))[1], "r1_t2i": recall_at_k(sim.t(), (1,))[1],
+           "semantic_r1_i2t": semantic_recall_at_1(sim, true.t()), "semantic_r1_t2i": semantic_recall_at_1(sim.t(), true),
+           "ceiling_r1_i2t": exact_recall_ceiling(true.t()), "ceiling_r1_t2i": exact_recall_ceiling(true)}
+    out.update({f"zero_shot_{k}": v for k, v in
+                zero_shot_accuracy(model, data["image"][one], world.scenes, one, tokenizer).items()})
+    return {k: round(v, 4) for k, v in out.items()}
