@@ -158,6 +158,12 @@ REPOSITORY_RAW = "https://raw.githubusercontent.com/mmfuse/mmfuse/main/data/chec
 _SHIPPED = pathlib.Path(__file__).resolve().parents[1] / "data" / "checkpoints"
 # SHA-256 of every shipped file; a download must match (tests/test_checkpoints.py keeps it current).
 SHIPPED_SHA256 = {
+    "autoencoder_c1.json": "5944ad74bf6ee65f771461cf60aba9b25528e19db7f0dc3a44488539f43321ad",
+    "autoencoder_c1.safetensors": "e5fa76aca92a29facd2cf5c708305b4deb634f8e0c2369cce44613636df20918",
+    "autoencoder_c2.json": "336f8175c134620c848d90dc634253fba302fb1f176a99f1c7fb40cb9d6a2d89",
+    "autoencoder_c2.safetensors": "a68da01b5f75834f1e67cda165763a94d2ed9bb86be13ce99b466e857495f83a",
+    "autoencoder_c4.json": "db735bcbfaf4c852aa659dc8e69426d681c1729dc2ffc632ff8816165af4a774",
+    "autoencoder_c4.safetensors": "2738242e8d1f4088c32369aa07b8441fc48c05719079458237b67b73d0337ad0",
     "clip_shapes.json": "fdd3fc861ef13605a6248136dbfefd01f83013c4264968ebb7582796bc4789ae",
     "clip_shapes.safetensors": "65c0328392454186a498cfbeb7fcae9f43dbf0d400cd77943d9560d687662f74",
     "fusion_caption_film.json": "81fd9618824510f2f2697f0feadf9d81b0b8a7e067f7e02540a87684c019b150",

@@ -179,6 +179,33 @@ def test_converged_clip_scores_what_chapter_8_asserts():
     assert m["test_zero_shot_shape"] >= 0.75
 
 
+AUTOENCODERS = [n for n in SHIPPED if n.startswith("autoencoder_c")]
+
+
+@pytest.mark.parametrize("name", AUTOENCODERS)
+def test_autoencoder_checkpoints_reload_and_rescore(name):
+    """Chapter 2's converged autoencoders (scripts/train_autoencoder.py): PSNR against the noisy images."""
+    from mmfuse_lite.metrics import evaluate_psnr
+    card = checkpoints.load_card(checkpoints.shipped(name))
+    model = mnn.Autoencoder(**card["config"])
+    checkpoints.load(model, checkpoints.shipped(name))
+    for split, n in (("val", 1000), ("test", 2000)):
+        got = evaluate_psnr(model, image_tensor(ShapesWorld(split, n=n, seed=0)))
+        assert got == pytest.approx(card["metrics"][f"{split}_psnr"], abs=0.01), split
+    assert card["metrics"]["bottleneck"] == model.bottleneck_size()
+
+
+def test_converged_autoencoders_meet_chapter_2s_target():
+    """Issue 17's target: PSNR grows with the bottleneck, and the largest is within 1 dB of the noise
+    ceiling (the perfect denoiser's PSNR against the noisy images). Converged, it passes the ceiling:
+    a 1,024-number bottleneck starts to copy the noise."""
+    cards = [checkpoints.load_card(checkpoints.shipped(n))["metrics"] for n in AUTOENCODERS]
+    cards.sort(key=lambda m: m["bottleneck"])
+    psnrs = [m["test_psnr"] for m in cards]
+    assert len(cards) == 3 and psnrs == sorted(psnrs)
+    assert abs(psnrs[-1] - cards[-1]["test_noise_ceiling"]) <= 1.0
+
+
 def test_data_readme_says_where_each_kilobyte_goes():
     import re
     table = dict(re.findall(r"^\s*\| `(\w+)` \| (\d+) \|", (ROOT / "data" / "README.md").read_text(), re.M))
