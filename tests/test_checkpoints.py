@@ -104,17 +104,6 @@ def caption_matching(split, n):
     return caption_matching_data(split, n, seed=0)
 
 
-@pytest.mark.parametrize("name", FUSION)
-def test_fusion_checkpoints_reload_and_rescore(name):
-    from mmfuse_lite.nn.multimodal import load_fusion
-    model, card = load_fusion(name)
-    for split, n in (("val", 1000), ("test", 2000)):
-        acc = mnn.evaluate(model, caption_matching(split, n))
-        assert acc == pytest.approx(card["metrics"][f"{split}_accuracy"], abs=1e-3), split
-    for key in ("steps", "batch_size", "scenes", "train_seconds"):
-        assert card["metrics"][key] > 0, key
-
-
 def test_converged_fusion_meets_chapter_6s_target():
     """Issue 17's target: fusion >= 0.95 on caption matching, each modality alone and late fusion <= 0.55."""
     acc = {n.removeprefix("fusion_caption_"): checkpoints.load_card(checkpoints.shipped(n))["metrics"]["test_accuracy"]
@@ -133,12 +122,17 @@ def where_questions(split, n):
     return {k: data[k] for k in ("image", "text", "label")}
 
 
-@pytest.mark.parametrize("name", WHERE)
-def test_where_checkpoints_reload_and_rescore(name):
+# each fusion card's task: its val and test data, at the sizes its script scored
+CARD_DATA = {"fusion_caption_": (caption_matching, 1000, 2000), "fusion_where_": (where_questions, 2000, 4000)}
+
+
+@pytest.mark.parametrize("name", FUSION + WHERE)
+def test_fusion_checkpoints_reload_and_rescore(name):
     from mmfuse_lite.nn.multimodal import load_fusion
+    data, n_val, n_test = next(v for k, v in CARD_DATA.items() if name.startswith(k))
     model, card = load_fusion(name)
-    for split, n in (("val", 2000), ("test", 4000)):
-        acc = mnn.evaluate(model, where_questions(split, n))
+    for split, n in (("val", n_val), ("test", n_test)):
+        acc = mnn.evaluate(model, data(split, n))
         assert acc == pytest.approx(card["metrics"][f"{split}_accuracy"], abs=1e-3), split
     for key in ("steps", "batch_size", "scenes", "train_seconds"):
         assert card["metrics"][key] > 0, key
