@@ -7,7 +7,7 @@ import mmfuse_lite.nn as mnn
 from mmfuse_lite.data import WordTokenizer
 from mmfuse_lite.train import fit
 from mmfuse_lite.nn.contrastive import (CLIP, INIT_TEMPERATURE, MAX_LOGIT_SCALE, class_embeddings, clip_loss, embed,
-                                        info_nce, recall_at_k)
+                                        info_nce, multi_positive_info_nce, recall_at_k)
 
 
 def tiny_clip(**kw):
@@ -24,6 +24,23 @@ def test_info_nce_is_symmetric_and_bounded():
     with pytest.raises(ValueError, match=r"square \(B, B\)"):
         info_nce(torch.randn(3, 4))
 
+
+
+def test_multi_positive_info_nce_is_info_nce_with_one_positive_and_stops_pushing_true_captions_apart():
+    logits = torch.randn(5, 5)
+    assert torch.allclose(multi_positive_info_nce(logits, torch.eye(5, dtype=torch.bool)), info_nce(logits))
+    # texts 0 and 1 both describe images 0 and 1: plain InfoNCE pushes image 0 away from text 1,
+    # the multi-positive loss pulls it closer
+    positives = torch.eye(4, dtype=torch.bool)
+    positives[0, 1] = positives[1, 0] = True
+    for loss, sign in ((lambda l: info_nce(l), 1), (lambda l: multi_positive_info_nce(l, positives), -1)):
+        l = torch.zeros(4, 4, requires_grad=True)
+        loss(l).backward()
+        assert sign * l.grad[0, 1] > 0            # gradient descent lowers (info_nce) or raises the logit
+    with pytest.raises(ValueError, match="diagonal"):
+        multi_positive_info_nce(logits, torch.zeros(5, 5, dtype=torch.bool))
+    with pytest.raises(ValueError, match="bool tensor of the logits' shape"):
+        multi_positive_info_nce(logits, torch.eye(5))
 
 def test_logit_scale_starts_at_clip_value_and_is_clipped_at_100():
     model = tiny_clip()

@@ -1,7 +1,7 @@
 """Neural network building blocks, one module per concept."""
 from .autoencoder import Autoencoder, Decoder, Encoder, conv_block
 from .audio import SoundEncoder
-from .contrastive import CLIP, class_embeddings, clip_loss, info_nce, recall_at_k
+from .contrastive import CLIP, class_embeddings, clip_loss, info_nce, multi_positive_info_nce, recall_at_k
 from .features import Features, masked_mean, to_grid
 from .fusion import (ConcatFusion, CrossAttention, CrossAttentionFusion, EarlyFusion, FiLMBlock, FiLMFusion,
                      LateFusion, LowRankFusion, QuestionAttentionFusion, TensorFusion, TransformerFusion,
@@ -24,5 +24,5 @@ __all__ = ["Autoencoder", "Decoder", "Encoder", "conv_block", "VectorQuantizer",
            "CrossAttention", "CrossAttentionFusion", "EarlyFusion", "FiLMBlock", "FiLMFusion", "LateFusion",
            "LowRankFusion", "QuestionAttentionFusion", "TensorFusion", "TransformerFusion", "mlp_head", "ImageEncoder", "GridMLP", "GridTokens", "PatchTokens", "sincos_2d", "STRATEGIES",
            "MultimodalModel", "build_model", "evaluate", "fit_classifier", "predict", "vq_latents", "BagOfWords",
-           "PretrainedTextEncoder", "TextEncoder", "minilm_source", "CLIP", "class_embeddings", "clip_loss", "info_nce",
+           "PretrainedTextEncoder", "TextEncoder", "minilm_source", "CLIP", "class_embeddings", "clip_loss", "info_nce", "multi_positive_info_nce",
            "recall_at_k"]

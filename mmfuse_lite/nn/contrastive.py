@@ -35,6 +35,24 @@ def info_nce(logits: torch.Tensor) -> torch.Tensor:
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
 
 
+
+def multi_positive_info_nce(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
+    """InfoNCE when a row can have several right answers: ``positives[i, j]`` says that text j
+    describes image i (its diagonal must be true). Each direction's target spreads evenly
+    over the row's positives, so a caption that is true of two images in the batch is no
+    longer pushed away from either (the loss of UniCL, Yang et al., 2022). With only the
+    diagonal true it is :func:`info_nce`."""
+    check_tensor(logits, "logits", dims=2, kind="float")
+    if not isinstance(positives, torch.Tensor) or positives.dtype != torch.bool or positives.shape != logits.shape:
+        raise ValueError(f"positives must be a bool tensor of the logits' shape {tuple(logits.shape)}, got "
+                         f"{getattr(positives, 'dtype', type(positives).__name__)} {tuple(getattr(positives, 'shape', ()))}")
+    if not positives.diagonal().all():
+        raise ValueError("positives must be true on the diagonal: each text describes its own image")
+    target = positives.to(logits.dtype)
+    i2t = -(F.log_softmax(logits, 1) * target / target.sum(1, keepdim=True)).sum(1).mean()
+    t2i = -(F.log_softmax(logits.t(), 1) * target.t() / target.t().sum(1, keepdim=True)).sum(1).mean()
+    return (i2t + t2i) / 2
+
 class CLIP(nn.Module):
     """Two Features encoders projected into one normalised embedding space.
 
