@@ -5,7 +5,7 @@
     python scripts/train_vq_pair.py --model vqgan --steps 200 --out /tmp/pair   # a quick try
 
 Both are ``mmfuse_lite.nn.VQVAE`` with the geometry of the shipped ``vqgan_shapes`` (an 8 x 8
-grid of codes from a 128-code book for a 32 x 32 image, so 56 bits per image), the same
+grid of codes from a 128-code book for a 32 x 32 image: 64 x 7 = 448 bits per image), the same
 data, batch, steps, optimiser (Adam, betas 0.5 and 0.9, taming-transformers' choice) and
 the same quantiser with chapter 4's cures (k-means initialisation on the first batch, and
 restarts of codes whose use falls below one vector per batch). They differ only in the
@@ -20,7 +20,8 @@ loss, which is what chapter 5 compares:
 The restart statistics are training state: the shipped weights load into a plain
 ``VQVAE(**card["config"])``. The card records PSNR, Fréchet distance (``shapes_judge``
 features), sharpness, codebook usage and perplexity on ShapesWorld("test", n=1000, seed=0),
-which ``tests/test_checkpoints.py`` re-measures.
+and the same on ShapesWorld("val", n=1000, seed=0), where settings are chosen;
+``tests/test_checkpoints.py`` re-measures both.
 """
 import argparse
 import pathlib
@@ -93,6 +94,8 @@ def main():
     state = {k: v for k, v in model.cpu().state_dict().items() if k not in TRAINING_STATE}
     plain.load_state_dict(state)
     metrics = pair_metrics(plain, image_tensor(ShapesWorld("test", n=TEST_N, seed=TEST_SEED)))
+    val = pair_metrics(plain, image_tensor(ShapesWorld("val", n=TEST_N, seed=TEST_SEED)))   # for choosing settings
+    metrics.update({f"val_{k}": v for k, v in val.items()})
     print(", ".join(f"{k} {v:.4f}" for k, v in metrics.items()), flush=True)
     path = checkpoints.save(
         plain, pathlib.Path(args.out) / f"pair_{args.model}", config=config,
@@ -102,8 +105,9 @@ def main():
               f"{args.seed}) on {platform.machine()} {args.device} with {torch.get_num_threads()} threads, "
               f"{minutes:.1f} min; Adam lr {args.lr}, betas (0.5, 0.9); loss: {loss}; quantizer: k-means init, "
               f"restarts below {args.restart_below} uses per batch; metrics on ShapesWorld('test', n={TEST_N}, "
-              f"seed={TEST_SEED}): PSNR in dB, Fréchet distance on shapes_judge features, sharpness relative to "
-              f"the real images, codebook usage and perplexity")
+              f"seed={TEST_SEED}), val_ ones on ('val', n={TEST_N}, seed={TEST_SEED}): PSNR in dB, Fréchet "
+              f"distance on shapes_judge features, sharpness relative to the real images, codebook usage and "
+              f"perplexity")
     print(f"wrote {path}")
 
 
