@@ -196,13 +196,14 @@ def test_clip_checkpoint_reloads_and_rescores():
 
 
 def test_converged_clip_scores_what_chapter_8_asserts():
-    """Chapter 8's asserts on the shipped model. Issue 17's target (semantic R@1 and every
-    zero-shot attribute >= 0.90) is not met: semantic R@1 is 0.87 among 2,000 test pairs,
-    zero-shot shape 0.82; the chapter says so."""
+    """Chapter 8's asserts on the shipped model (multi-positive InfoNCE). Issue 17's target: semantic
+    R@1 >= 0.90 is met (0.915 / 0.928 among 2,000 test pairs), zero-shot >= 0.90 on colour, size
+    and position too; zero-shot shape is NOT (0.89 at seed 0, 0.83-0.90 over seeds); the chapter says so."""
     m = checkpoints.load_card(checkpoints.shipped("clip_shapes"))["metrics"]
-    assert min(m["test_semantic_r1_i2t"], m["test_semantic_r1_t2i"]) >= 0.85
-    assert min(m[f"test_zero_shot_{a}"] for a in ("colour", "size", "position")) >= 0.90
-    assert m["test_zero_shot_shape"] >= 0.75
+    for split in ("val", "test"):
+        assert min(m[f"{split}_semantic_r1_i2t"], m[f"{split}_semantic_r1_t2i"]) >= 0.90
+        assert min(m[f"{split}_zero_shot_{a}"] for a in ("colour", "size", "position")) >= 0.90
+        assert m[f"{split}_zero_shot_shape"] >= 0.80
 
 
 AUTOENCODERS = [n for n in SHIPPED if n.startswith("autoencoder_c")]
