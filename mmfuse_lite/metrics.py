@@ -164,3 +164,14 @@ def reconstruction_report(model, images: torch.Tensor, judge, batch_size: int = 
     fake_f = torch.cat([judge.pooled(b) for b in recon.split(batch_size)])
     return {"psnr": psnr(recon, images).mean().item(), "frechet": frechet_distance(real_f, fake_f),
             "sharpness": (sharpness(recon).mean() / sharpness(images).mean()).item()}
+
+
+@torch.no_grad()
+def vq_report(model, images: torch.Tensor, judge, batch_size: int = 250) -> dict:
+    """:func:`reconstruction_report` of a VQ model, plus the codebook ``usage`` and ``perplexity``
+    of its codes over all of ``images`` (:func:`codebook_stats`); ``model`` needs ``encode``
+    and a ``quantizer.num_codes``."""
+    report = reconstruction_report(model, images, judge, batch_size)
+    codes = torch.cat([model.encode(b) for b in images.split(batch_size)])
+    stats = codebook_stats(codes, model.quantizer.num_codes)
+    return {**report, "usage": stats["usage"], "perplexity": stats["perplexity"]}

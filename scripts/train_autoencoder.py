@@ -20,9 +20,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-import mmfuse_lite.data.world as world_module
 from mmfuse_lite import checkpoints
-from mmfuse_lite.data import Batches, ShapesWorld, image_tensor
+from mmfuse_lite.data import Batches, ShapesWorld, image_tensor, noise_free_images
 from mmfuse_lite.metrics import evaluate_psnr, psnr
 from mmfuse_lite.nn import Autoencoder
 from mmfuse_lite.train import fit
@@ -32,13 +31,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 def noise_ceiling(split: str, n: int, seed: int) -> float:
     """PSNR of the clean render of the scenes against the noisy images (a perfect denoiser)."""
-    noisy = image_tensor(ShapesWorld(split, n=n, seed=seed))
-    std, world_module.NOISE_STD = world_module.NOISE_STD, 0.0
-    try:
-        clean = image_tensor(ShapesWorld(split, n=n, seed=seed))
-    finally:
-        world_module.NOISE_STD = std
-    return psnr(clean, noisy).mean().item()
+    return psnr(noise_free_images(split, n, seed), image_tensor(ShapesWorld(split, n=n, seed=seed))).mean().item()
 
 
 def reconstruction_loss(model, batch):

@@ -33,7 +33,7 @@ import torch
 
 from mmfuse_lite import checkpoints
 from mmfuse_lite.data import ShapesDataset, ShapesWorld, image_tensor, make_loader
-from mmfuse_lite.metrics import codebook_stats, reconstruction_report
+from mmfuse_lite.metrics import vq_report
 from mmfuse_lite.nn import (VQVAE, PatchDiscriminator, PerceptualLoss, VectorQuantizer, VQGANLoss, VQGANTrainer,
                             vqvae_loss)
 from mmfuse_lite.nn.perceptual import load_feature_net
@@ -42,15 +42,6 @@ from mmfuse_lite.train import adam, fit
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TEST_SEED, TEST_N = 0, 1000
 TRAINING_STATE = ("quantizer.cluster_size", "quantizer.initialised")   # restart statistics, not weights
-
-
-@torch.no_grad()
-def pair_metrics(model: VQVAE, images: torch.Tensor) -> dict:
-    """The card's metrics: reconstruction_report plus codebook usage and perplexity over the split."""
-    model.eval()
-    report = reconstruction_report(model, images, load_feature_net("shapes_judge"))
-    codes = codebook_stats(torch.cat([model.encode(b) for b in images.split(250)]), model.quantizer.num_codes)
-    return {**report, "usage": codes["usage"], "perplexity": codes["perplexity"]}
 
 
 def main():
@@ -93,8 +84,9 @@ def main():
     plain = VQVAE(**config)                                           # what the card's config rebuilds
     state = {k: v for k, v in model.cpu().state_dict().items() if k not in TRAINING_STATE}
     plain.load_state_dict(state)
-    metrics = pair_metrics(plain, image_tensor(ShapesWorld("test", n=TEST_N, seed=TEST_SEED)))
-    val = pair_metrics(plain, image_tensor(ShapesWorld("val", n=TEST_N, seed=TEST_SEED)))   # for choosing settings
+    judge = load_feature_net("shapes_judge")
+    metrics = vq_report(plain, image_tensor(ShapesWorld("test", n=TEST_N, seed=TEST_SEED)), judge)
+    val = vq_report(plain, image_tensor(ShapesWorld("val", n=TEST_N, seed=TEST_SEED)), judge)   # for choosing settings
     metrics.update({f"val_{k}": v for k, v in val.items()})
     print(", ".join(f"{k} {v:.4f}" for k, v in metrics.items()), flush=True)
     path = checkpoints.save(

@@ -50,17 +50,14 @@ def test_vqgan_checkpoint_reloads_and_rescores():
 @pytest.mark.parametrize("name", ["pair_vqvae", "pair_vqgan"])
 def test_vq_pair_checkpoints_reload_and_rescore(name):
     """Chapter 5's converged pair (scripts/train_vq_pair.py): every card metric, measured again."""
-    from mmfuse_lite.metrics import codebook_stats
+    from mmfuse_lite.metrics import vq_report
     path = checkpoints.shipped(name)
     card = checkpoints.load_card(path)
     model = mnn.VQVAE(**card["config"])
     checkpoints.load(model, path)
     got = {}
     for split, prefix in (("test", ""), ("val", "val_")):
-        images = image_tensor(ShapesWorld(split, n=1000, seed=0))
-        report = reconstruction_report(model, images, load_feature_net("shapes_judge"))
-        report.update({k: v for k, v in codebook_stats(model.encode(images), model.quantizer.num_codes).items()
-                       if k != "counts"})
+        report = vq_report(model, image_tensor(ShapesWorld(split, n=1000, seed=0)), load_feature_net("shapes_judge"))
         got.update({prefix + k: v for k, v in report.items()})
     assert set(got) == set(card["metrics"])
     for key, value in got.items():

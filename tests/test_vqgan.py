@@ -162,6 +162,26 @@ def test_reconstruction_report_of_a_perfect_model():
     assert r["psnr"] > 90
 
 
+
+def test_vq_report_adds_usage_and_perplexity_over_the_whole_split():
+    from mmfuse_lite.metrics import codebook_stats, reconstruction_report, vq_report
+    torch.manual_seed(0)
+    model, judge = mnn.VQVAE(width=8, dim=4, num_codes=16).eval(), mnn.FeatureNet(width=4)
+    images = torch.rand(40, 3, 32, 32)
+    r = vq_report(model, images, judge, batch_size=16)
+    stats = codebook_stats(model.encode(images), 16)
+    assert r == {**reconstruction_report(model, images, judge, 16), "usage": stats["usage"],
+                 "perplexity": stats["perplexity"]}
+
+
+def test_noise_free_images_are_the_same_scenes_without_noise_and_restore_the_noise():
+    import mmfuse_lite.data.world as world_module
+    from mmfuse_lite.data import ShapesWorld, image_tensor, noise_free_images
+    from mmfuse_lite.metrics import psnr
+    clean, noisy = noise_free_images("test", 200, 3), image_tensor(ShapesWorld("test", n=200, seed=3))
+    assert world_module.NOISE_STD == 0.035
+    assert 28 < psnr(clean, noisy).mean().item() < 31          # only the noise differs
+
 def test_discriminator_step_scores_fakes_as_the_generator_step_does():
     """BatchNorm in train mode normalises with the batch it is given: the D step must score
     the fakes alone, as the G step does (taming-transformers), not inside cat([real, fake])."""

@@ -133,6 +133,17 @@ def make_loader(dataset: Dataset, batch_size: int = 64, shuffle: bool = True, se
                       drop_last=drop_last, num_workers=num_workers)
 
 
+def noise_free_images(split: str, n: int, seed: int = 0) -> torch.Tensor:
+    """The images of ``ShapesWorld(split, n, seed)`` rendered without the pixel noise: the same
+    scenes with the same random draws, so ``psnr(noise_free, noisy)`` is a perfect denoiser's score."""
+    from . import world as world_module
+    std, world_module.NOISE_STD = world_module.NOISE_STD, 0.0
+    try:
+        return image_tensor(ShapesWorld(split, n=n, seed=seed))
+    finally:
+        world_module.NOISE_STD = std
+
+
 def image_tensor(world: ShapesWorld, indices=None) -> torch.Tensor:
     """Images of a world as one float32 tensor in [0, 1], (n, 3, H, W)."""
     if not isinstance(world, ShapesWorld):
