@@ -192,6 +192,8 @@ SHIPPED_SHA256 = {
     "shapes_features.safetensors": "87eb7eb1bb8bccaa57da641da78527a5617552ebef5c1ca32265ba8ec6d6b9a9",
     "shapes_judge.json": "3062bcc32eb0df4cbbc8ca231cd8ec6e4bfef842ca7a2997bda8f87734391b9c",
     "shapes_judge.safetensors": "50c8041bc7354ce1cd4f606acf19dbce082abae2a23e3d068db9b9d78afb4d32",
+    "vqgan_512.json": "183fcc8f8977ec1400e36075cea42718395f51e1f3be94fda3eb4722f4b4657c",
+    "vqgan_512.safetensors": "b7bce8524771cec2713ba0021a906db5a2b2949968b88db89ad57ba35631e25c",
     "vqgan_shapes.json": "c4ba54b35da0f91ef9f4f9159516c36f3d5d11b91a12b2774a35c908b917a461",
     "vqgan_shapes.safetensors": "ef691b1faffb8ec7e270e9ed821d5d312b54b16929ccee6fb6a1f40fe7035406",
 }
