@@ -16,7 +16,7 @@ SHIPPED = sorted(p.stem for p in (ROOT / "data" / "checkpoints").glob("*.safeten
 
 
 def test_the_expected_checkpoints_are_shipped_with_cards():
-    assert {"shapes_features", "shapes_judge", "vqgan_shapes", "prior_image", "prior_text",
+    assert {"shapes_features", "shapes_judge", "vqgan_shapes", "vqgan_512", "prior_image", "prior_text",
             "fusion_caption_film", "fusion_caption_late", "fusion_caption_image", "fusion_caption_text",
             "fusion_where_concatenation", "fusion_where_film", "fusion_where_attention", "clip_shapes"} <= set(SHIPPED)
     for name in SHIPPED:
@@ -41,15 +41,17 @@ def test_vqgan_checkpoint_reloads_and_rescores():
     card = checkpoints.load_card(path)
     model = mnn.VQVAE(**card["config"])
     checkpoints.load(model, path)
-    report = reconstruction_report(model, image_tensor(ShapesWorld("test", n=1000, seed=0)), load_feature_net("shapes_judge"))
+    report = reconstruction_report(model, image_tensor(ShapesWorld("test", n=1000, seed=0)),
+                                   load_feature_net("shapes_judge"))
     for key, value in report.items():
         assert value == pytest.approx(card["metrics"][key], rel=0.02, abs=1e-3), key
 
 
 
-@pytest.mark.parametrize("name", ["pair_vqvae", "pair_vqgan"])
+@pytest.mark.parametrize("name", ["pair_vqvae", "pair_vqgan", "vqgan_512"])
 def test_vq_pair_checkpoints_reload_and_rescore(name):
-    """Chapter 5's converged pair (scripts/train_vq_pair.py): every card metric, measured again."""
+    """Chapter 5's converged pair and chapter 9's tokenizer (scripts/train_vq_pair.py): every card
+    metric, measured again."""
     from mmfuse_lite.metrics import vq_report
     path = checkpoints.shipped(name)
     card = checkpoints.load_card(path)
@@ -104,24 +106,35 @@ def test_checkpoint_weights_are_safetensors_not_pickles():
         assert not data.startswith(b"PK")                 # torch.save's zip archive
 
 
-def test_shipped_priors_draw_and_caption_what_they_are_asked():
-    import torch
-
+@pytest.mark.parametrize("target", ["image", "text"])
+def test_priors_reload_and_rescore(target):
+    """Every metric on a prior's card, measured again by mmfuse_lite.judging (sampling is seeded)."""
+    from mmfuse_lite import judging
     from mmfuse_lite.data import WordTokenizer
     from mmfuse_lite.nn import prior as P
-    tokenizer, vqgan, judge = WordTokenizer(), mnn.load_vqgan(), load_feature_net("shapes_judge")
-    world = ShapesWorld("test", n=64, seed=3, max_objects=1)
-    prior, layout = P.load_prior("image")
-    codes = P.sample_images(prior, layout, P.caption_ids(layout, tokenizer, world.captions), guidance=3.0, seed=0)
-    with torch.no_grad():
-        colour = judge(vqgan.decode(codes).clamp(0, 1))[:, :6].argmax(1)
-    assert (colour.numpy() == world.scenes["colour"][:, 0]).mean() > 0.5          # chance: 1/6
-    captioner, layout = P.load_prior("text")
-    with torch.no_grad():
-        written = P.sample_captions(captioner, layout, vqgan.encode(image_tensor(world)))
-    named = [tokenizer.decode(ids).split() for ids in written]
-    colours = ("red", "yellow", "green", "cyan", "blue", "purple")
-    assert sum(colours[c] in words for c, words in zip(world.scenes["colour"][:, 0], named)) > 0.7 * 64
+    card = checkpoints.load_card(checkpoints.shipped(f"prior_{target}"))
+    model, layout = P.load_prior(target)
+    vqgan, n = mnn.load_vqgan(card["config"]["vqgan"]), card["metrics"]["eval_scenes"]
+    card = card["metrics"]
+    if target == "image":
+        got = judging.text_to_image_report(model, layout, vqgan, load_feature_net("shapes_judge"), WordTokenizer(), n=n)
+    else:
+        got = judging.captioner_report(model, layout, vqgan, WordTokenizer(), n=n)
+    assert set(got) <= set(card)
+    for key, value in got.items():             # a token may flip with the thread count: 1% of the scenes
+        assert value == pytest.approx(card[key], abs=0.01), key
+
+
+def test_converged_priors_score_what_chapter_9_says():
+    """Issue 17's targets for chapter 9, on the cards (seed 0, 500 scenes): guided colour >= 0.95,
+    held-out red triangles red and triangular >= 0.60 (0.61: met, without room), captioner colour,
+    size and position >= 0.95 are met; guided shape >= 0.90 is NOT (0.87; vqgan_512's own ceiling is
+    0.92) and captioner shape >= 0.95 is NOT (0.86)."""
+    img = checkpoints.load_card(checkpoints.shipped("prior_image"))["metrics"]
+    txt = checkpoints.load_card(checkpoints.shipped("prior_text"))["metrics"]
+    assert img["test_colour_guided"] >= 0.95 and img["heldout_both"] >= 0.60
+    assert img["test_shape_guided"] >= max(0.80, img["test_shape_plain"] + 0.10)
+    assert min(txt["test_colour"], txt["test_size"], txt["test_position"]) >= 0.95 and txt["test_shape"] >= 0.80
 
 
 FUSION = [n for n in SHIPPED if n.startswith("fusion_caption_")]
