@@ -38,13 +38,19 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build --all -W -n --keep-going .
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
-unit: $(STAMP)
-	MMFUSE_PROFILE=ci $(BIN)/python -m pytest -q -p no:cacheprovider tests
+# Tests and notebooks run on two workers (pytest-xdist) with one torch thread each: on two
+# cores that is faster than one process with two threads, whose small ops barely use the second.
+JOBS ?= 2
 
-# nbval executes each notebook once; conftest.py stores the executed
-# notebooks in the book's execution cache, so book-strict does not run them again.
+unit: $(STAMP)
+	OMP_NUM_THREADS=1 MMFUSE_PROFILE=ci $(BIN)/python -m pytest -q -n $(JOBS) -p no:cacheprovider tests
+
+# nbval executes each notebook once (--dist loadfile keeps a notebook's cells on one worker,
+# in order); conftest.py stores the executed notebooks in the book's execution cache, so
+# book-strict does not run them again.
 nbval: $(STAMP)
-	MMFUSE_PROFILE=ci $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider notebooks/
+	OMP_NUM_THREADS=1 MMFUSE_PROFILE=ci $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --nbval-lax \
+		--nbval-current-env -p no:cacheprovider notebooks/
 
 book-strict: $(STAMP)
 	@profile=ci; $(USE_CACHE)

@@ -122,22 +122,42 @@ def _store(nb_path: str, seconds: float) -> None:
                                 check_validity=False, overwrite=True)
 
 
-def pytest_sessionfinish(session, exitstatus):
-    if not _started:
-        return
-    budget = float(os.environ.get("MMFUSE_NOTEBOOK_BUDGET", "90"))
-    profile = os.environ.get("MMFUSE_PROFILE", "")
-    lines, over, runaway = [], [], []
+def _timing_lines() -> list[tuple[str, float, bool]]:
+    """(notebook, seconds, failed) for each notebook this process ran; passing ones are cached for the book."""
+    rows = []
     for nb in sorted(_started):
         seconds = _finished.get(nb, _started[nb]) - _started[nb]
-        status = "FAILED" if nb in _failed else "ok"
-        lines.append(f"  {pathlib.Path(nb).name:40s} {seconds:6.1f} s  {status}")
         if nb not in _failed:
             _store(nb, seconds)
+        rows.append((pathlib.Path(nb).name, seconds, nb in _failed))
+    return rows
+
+
+_worker_rows: list = []
+
+
+def pytest_testnodedown(node, error):
+    """Under pytest-xdist (``-n 2``), each worker sends its notebook timings back here."""
+    _worker_rows.extend(getattr(node, "workeroutput", {}).get("notebook_timings", []))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    budget = float(os.environ.get("MMFUSE_NOTEBOOK_BUDGET", "90"))
+    profile = os.environ.get("MMFUSE_PROFILE", "")
+    rows = _timing_lines() if _started else []
+    if hasattr(session.config, "workeroutput"):          # an xdist worker: the controller prints the table
+        session.config.workeroutput["notebook_timings"] = rows
+        return
+    rows = sorted(rows + _worker_rows)
+    if not rows:
+        return
+    lines, over, runaway = [], [], []
+    for name, seconds, failed in rows:
+        lines.append(f"  {name:40s} {seconds:6.1f} s  {'FAILED' if failed else 'ok'}")
         if profile == "ci" and seconds > budget:
-            over.append(f"{pathlib.Path(nb).name} ({seconds:.0f} s)")
+            over.append(f"{name} ({seconds:.0f} s)")
         if profile == "ci" and seconds > 3 * budget:
-            runaway.append(pathlib.Path(nb).name)
+            runaway.append(name)
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     write = tr.write_line if tr else print
     write("")

@@ -95,6 +95,22 @@ def check_bottleneck(fn) -> bool:
     return _passed(name, 3)
 
 
+def check_gaussian_kl(fn) -> bool:
+    """Check ``fn(mu, logvar)`` -> KL(N(mu, exp(logvar)) || N(0, I)) in nats, one value per row."""
+    name = "check_gaussian_kl"
+    g = torch.Generator().manual_seed(2)
+    mu, logvar = torch.randn(5, 3, generator=g), torch.randn(5, 3, generator=g)
+    want = lambda m, lv: 0.5 * (m.pow(2) + lv.exp() - 1 - lv).sum(1)   # noqa: E731
+    cases = ((torch.zeros(2, 3), torch.zeros(2, 3), "The prior itself: its KL to the prior is 0 for every row."),
+             (torch.tensor([[2.0, 0.0]]), torch.zeros(1, 2), "Only the mean moves: the KL is mu^2 / 2, summed."),
+             (torch.zeros(1, 1), torch.tensor([[math.log(4.0)]]),
+              "Only the variance moves: sigma^2 = 4 gives (4 - 1 - ln 4) / 2. logvar is log sigma^2, not sigma."),
+             (mu, logvar, "One value per row: sum over the latent dimensions, not over the batch."))
+    for i, (m, lv, hint) in enumerate(cases):
+        _expect_close(name, f"case {i + 1}", _call(name, fn, m, lv), want(m, lv), 1e-4, hint)
+    return _passed(name, len(cases))
+
+
 def check_bag_of_words(fn) -> bool:
     """Check ``fn(ids, vocab_size)`` -> (B, vocab_size) float word counts, padding (id 0) not counted."""
     name = "check_bag_of_words"

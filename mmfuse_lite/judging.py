@@ -123,3 +123,15 @@ def captioner_report(captioner, layout, vqgan, tokenizer, n: int = 500, seed: in
         codes = vqgan.encode(image_tensor(world).to(device)).cpu()
     written = [tokenizer.decode(ids) for ids in P.sample_captions(captioner, layout, codes)]
     return {f"test_{k}": v for k, v in caption_scores(written, world, np.arange(n)).items()}
+
+
+def cvae_report(cvae, judge, n: int = 500, seed: int = 0, split: str = "test") -> dict:
+    """The judge's reading of one CVAE sample per one-object scene of ``split``: the fraction
+    drawn with the scene's colour, shape and position (chance 1/6, 1/4, 1/9)."""
+    from .data import ShapesWorld
+    from .nn.vae import scene_condition
+    world = ShapesWorld(split, n=n, seed=seed, max_objects=1)
+    cvae.eval()
+    g = torch.Generator(device=next(cvae.parameters()).device).manual_seed(seed)
+    pixels = torch.cat([cvae.sample(len(c), c, generator=g).cpu() for c in scene_condition(world).split(500)])
+    return image_scores(judge, pixels, world, np.arange(n))

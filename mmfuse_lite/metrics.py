@@ -175,3 +175,31 @@ def vq_report(model, images: torch.Tensor, judge, batch_size: int = 250) -> dict
     codes = torch.cat([model.encode(b) for b in images.split(batch_size)])
     stats = codebook_stats(codes, model.quantizer.num_codes)
     return {**report, "usage": stats["usage"], "perplexity": stats["perplexity"]}
+
+
+@torch.no_grad()
+def vae_report(model, images: torch.Tensor, judge, batch_size: int = 250, seed: int = 0) -> dict:
+    """What chapter 2 measures of a (unconditional) VAE on ``images``.
+
+    ``psnr``, ``frechet`` and ``sharpness`` of the reconstructions decoded from the posterior
+    means (as :func:`reconstruction_report`); ``kl``, the mean KL(q(z|x) || N(0, I)) in nats
+    per image; ``active_units``, latent dimensions whose mean moves with the input; and
+    ``sample_frechet`` and ``sample_sharpness`` of as many images drawn from the prior
+    N(0, I) (seeded), against the same real images.
+    """
+    from .nn.vae import active_units, gaussian_kl
+    check_image_batch(images)
+    model.eval()
+    stats = [model.encode(b) for b in images.split(batch_size)]
+    mu, logvar = torch.cat([m for m, _ in stats]), torch.cat([v for _, v in stats])
+    recon = torch.cat([model.decode(m) for m in mu.split(batch_size)])
+    g = torch.Generator(device=mu.device).manual_seed(seed)
+    samples = torch.cat([model.sample(len(m), generator=g) for m in mu.split(batch_size)])
+    real_f = torch.cat([judge.pooled(b) for b in images.split(batch_size)])
+    feats = {name: torch.cat([judge.pooled(b) for b in x.split(batch_size)]) for name, x in
+             (("recon", recon), ("sample", samples))}
+    edge = sharpness(images).mean()
+    return {"psnr": psnr(recon, images).mean().item(), "frechet": frechet_distance(real_f, feats["recon"]),
+            "sharpness": (sharpness(recon).mean() / edge).item(), "kl": gaussian_kl(mu, logvar).mean().item(),
+            "active_units": int(active_units(mu).sum()), "sample_frechet": frechet_distance(real_f, feats["sample"]),
+            "sample_sharpness": (sharpness(samples).mean() / edge).item()}

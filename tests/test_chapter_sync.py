@@ -43,6 +43,26 @@ def test_chapter2_conv_block_matches_package():
         assert [repr(m) for m in a] == [repr(m) for m in b]
 
 
+@pytest.mark.parametrize("kwargs", [dict(latent_dim=6, width=4), dict(latent_dim=4, width=8, cond_dim=21)])
+def test_chapter2_vae_matches_package(kwargs):
+    ns = chapter_namespace("02_autoencoder.ipynb")
+    ours, theirs = ns["VAE"](**kwargs).eval(), mnn.VAE(**kwargs).eval()
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.rand(3, 3, 32, 32)
+    c = torch.eye(21)[:3] if kwargs.get("cond_dim") else None
+    with torch.no_grad():
+        for a, b in zip(ours(x, c, generator=torch.Generator().manual_seed(0)),
+                        theirs(x, c, generator=torch.Generator().manual_seed(0))):
+            assert torch.equal(a, b)
+        assert torch.equal(ours.sample(2, None if c is None else c[:2], generator=torch.Generator().manual_seed(1)),
+                           theirs.sample(2, None if c is None else c[:2], generator=torch.Generator().manual_seed(1)))
+    mu, logvar = torch.randn(4, 5), torch.randn(4, 5)
+    assert torch.equal(ns["gaussian_kl"](mu, logvar), mnn.gaussian_kl(mu, logvar))
+    out_a = ns["vae_loss"](x, x.flip(0), mu[:3], logvar[:3], beta=2.0)
+    out_b = mnn.vae_loss(x, x.flip(0), mu[:3], logvar[:3], beta=2.0)
+    assert all(torch.equal(out_a[k], out_b[k]) for k in out_b)
+
+
 def test_chapter3_quantizer_matches_package():
     ns = chapter_namespace("03_vq_vae.ipynb", extra={"F": torch.nn.functional})
     g = torch.Generator().manual_seed(0)

@@ -16,9 +16,10 @@ from .quantize import VectorQuantizer, VQOutput, ema_update, kmeans, nearest_cod
 from .vqgan import (PatchDiscriminator, VQGANLoss, VQGANTrainer, adaptive_weight, fit_vqgan, hinge_d_loss,
                     hinge_g_loss)
 from .vqvae import VQVAE, load_vqgan, vqvae_loss
+from .vae import VAE, active_units, gaussian_kl, gaussian_nll, reparameterize, vae_loss
 
 __all__ = ["Autoencoder", "Decoder", "Encoder", "conv_block", "VectorQuantizer", "VQOutput", "ema_update", "kmeans",
-           "nearest_code", "FSQ", "fsq_bound", "VQVAE", "load_vqgan", "vqvae_loss", "FeatureNet", "PerceptualLoss",
+           "nearest_code", "VAE", "active_units", "gaussian_kl", "gaussian_nll", "reparameterize", "vae_loss", "FSQ", "fsq_bound", "VQVAE", "load_vqgan", "vqvae_loss", "FeatureNet", "PerceptualLoss",
            "perceptual_distance", "PatchDiscriminator", "VQGANLoss", "VQGANTrainer", "adaptive_weight", "fit_vqgan",
            "hinge_d_loss", "hinge_g_loss", "SoundEncoder", "Features", "masked_mean", "to_grid", "ConcatFusion",
            "CrossAttention", "CrossAttentionFusion", "EarlyFusion", "FiLMBlock", "FiLMFusion", "LateFusion",
