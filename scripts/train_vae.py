@@ -1,8 +1,8 @@
 """Train chapter 2's VAEs (one per KL weight beta) and its CVAE to convergence, and ship them.
 
-    python scripts/train_vae.py                                   # the shipped models (see the cards for times)
-    python scripts/train_vae.py --betas 1 --steps 500 --out /tmp/vae   # a quick try
-    python scripts/train_vae.py --betas --cvae                     # only the CVAE
+    python scripts/train_vae.py --betas 1 4 16 64 --steps 8000 --width 16            # the shipped VAEs
+    python scripts/train_vae.py --betas --cvae --cvae-beta 16 --steps 6000 --width 32  # the shipped CVAE
+    python scripts/train_vae.py --betas 1 --steps 500 --out /tmp/vae                   # a quick try
 
 Every model is ``mmfuse_lite.nn.vae.VAE`` on one-object scenes (so that a sample can be
 judged, and a scene's attributes are the CVAE's whole condition), trained on
