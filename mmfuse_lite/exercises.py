@@ -12,6 +12,8 @@ import math
 
 import torch
 
+from .checks import describe
+
 
 class ExerciseError(AssertionError):
     """A learner's function gave a wrong answer; the message explains which and why."""
@@ -289,7 +291,7 @@ __all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck
            "check_nearest_code", "check_straight_through", "check_perplexity",
            "check_ema_update", "check_fsq_bound", "check_hinge_d_loss", "check_adaptive_weight",
            "check_product_of_experts", "check_tensor_fusion", "check_attention_readout", "check_info_nce",
-           "check_guidance"]
+           "check_guidance", "check_join_tokens"]
 
 
 def _reject_average(name: str, case: str, got, averaged: torch.Tensor) -> None:
@@ -361,6 +363,43 @@ def check_attention_readout(fn) -> bool:
     _expect_close(name, "3 queries, 5 patches, d = 4: out", out, weights @ v, 1e-5,
                   "Each output is the attention-weighted sum of the values: weights @ v.")
     return _passed(name, 2)
+
+
+def check_join_tokens(fn) -> bool:
+    """Check ``fn(cls, parts)`` -> (sequence, pad): ``cls`` (1, 1, D); ``parts`` a list of
+    (tokens (B, L_m, D), mask (B, L_m) bool with True = a real token, or None = all real).
+    ``sequence`` = [CLS, tokens of part 1, tokens of part 2, ...], (B, 1 + sum L_m, D);
+    ``pad`` (B, 1 + sum L_m) bool, True where a token is padding (what
+    ``nn.TransformerEncoder`` takes as ``src_key_padding_mask``)."""
+    name = "check_join_tokens"
+    g = torch.Generator().manual_seed(0)
+    cls = torch.randn(1, 1, 4, generator=g)
+    image, words = torch.randn(2, 3, 4, generator=g), torch.randn(2, 5, 4, generator=g)
+    keep = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]).bool()
+    cases = [("CLS + 3 image tokens + 5 words, the first text padded after 3", [(image, None), (words, keep)]),
+             ("CLS + 5 words only (the image is missing)", [(words, keep)])]
+    for case, parts in cases:
+        b = 2
+        want_seq = torch.cat([cls.expand(b, -1, -1)] + [t for t, _ in parts], 1)
+        want_pad = ~torch.cat([torch.ones(b, 1, dtype=torch.bool)]
+                              + [m if m is not None else torch.ones(t.shape[:2], dtype=torch.bool) for t, m in parts], 1)
+        got = _call(name, fn, cls, parts)
+        if not (isinstance(got, tuple) and len(got) == 2):
+            raise ExerciseError(f"{name}: expected a pair (sequence, pad), got {type(got).__name__}")
+        seq, pad = got
+        _expect_close(name, f"{case}: sequence", seq, want_seq, 1e-6,
+                      "Put [CLS] first (expanded to the batch: cls.expand(B, -1, -1)), then each part's tokens "
+                      "in order, joined along the token axis (dim 1).")
+        if not isinstance(pad, torch.Tensor) or pad.dtype != torch.bool:
+            raise ExerciseError(f"{name} [{case}]: pad must be a bool tensor, got {describe(pad)}")
+        if pad.shape == want_pad.shape and torch.equal(pad, ~want_pad):
+            raise ExerciseError(f"{name} [{case}]: your pad is the keep-mask: True must mark the *padding* "
+                                "(nn.TransformerEncoder ignores the keys where src_key_padding_mask is True).")
+        if pad.shape != want_pad.shape or not torch.equal(pad, want_pad):
+            raise ExerciseError(f"{name} [{case}]: expected pad {want_pad.int().tolist()}, got "
+                                f"{pad.int().tolist() if pad.dim() == 2 else tuple(pad.shape)}. [CLS] is never "
+                                "padding; a part without a mask has no padding.")
+    return _passed(name, len(cases))
 
 
 def check_info_nce(fn) -> bool:

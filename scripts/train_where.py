@@ -1,16 +1,21 @@
-"""Train chapter 7's where-question models to convergence, and ship them.
+"""Train chapter 7's question models to convergence, and ship them.
 
-    python scripts/train_where.py                          # the shipped models (about 40 min on 2 CPU cores)
-    python scripts/train_where.py --steps 200 --out /tmp/where   # a quick try
+    python scripts/train_where.py --runs concatenation FiLM attention    # the shipped where-models (about 40 min)
+    python scripts/train_where.py --task hop --steps 10000               # the shipped two-hop models, every fusion
+    python scripts/train_where.py --steps 200 --out /tmp/where           # a quick try
 
 A where-question names one or two objects of a scene and asks on which side of the other
 (or of the image) the first one lies. The answer is in *where* things are, so a model
 must keep the image as a grid of tokens until the question has acted on it.
-Concatenation (the question beside the image's mean token), FiLM and question-guided
-attention read the shipped VQGAN's latent grid and the question with a GRU, train with
-Adam and a cosine learning-rate decay at the same budget, and are scored on
-ShapesWorld("val", n=2000) and ("test", n=4000), two or more objects per scene. Each is
-shipped, with a card, as ``data/checkpoints/fusion_where_<name>``.
+Concatenation (the question beside the image's mean token), FiLM, question-guided
+attention and a multimodal transformer read the shipped VQGAN's latent grid and the
+question with a GRU, train with Adam and a cosine learning-rate decay at the same budget,
+and are scored on ShapesWorld("val", n=2000) and ("test", n=4000), two or more objects per
+scene. Each is shipped, with a card, as ``data/checkpoints/fusion_where_<name>``.
+
+``--task hop`` asks the two-hop colour questions instead ("what colour is the shape nearest
+to the red circle ?", three objects per scene): the model must find the named object, then
+the object nearest to it. Shipped as ``fusion_hop_<name>``.
 """
 import argparse
 import pathlib
@@ -21,17 +26,19 @@ import time
 import torch
 
 from mmfuse_lite import checkpoints
-from mmfuse_lite.data import WHERE_WORDS, Batches, WordTokenizer
+from mmfuse_lite.data import Batches
 from mmfuse_lite.nn import evaluate, fit_classifier, load_vqgan
-from mmfuse_lite.nn.multimodal import build_from_card, where_question_data
+from mmfuse_lite.nn.multimodal import QUESTION_FUSIONS, build_from_card, question_data, question_tokenizer
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-RUNS = ("concatenation", "FiLM", "attention")
+RUNS = QUESTION_FUSIONS
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--task", choices=("where", "hop"), default="where")
     ap.add_argument("--runs", nargs="+", choices=RUNS, default=list(RUNS))
+    ap.add_argument("--layers", type=int, default=3, help="the transformer's layers")
     ap.add_argument("--steps", type=int, default=20000)
     ap.add_argument("--scenes", type=int, default=60000)
     ap.add_argument("--batch-size", type=int, default=128)
@@ -41,13 +48,15 @@ def main():
     ap.add_argument("--out", default=str(ROOT / "data" / "checkpoints"))
     args = ap.parse_args()
 
-    vqgan, vocab = load_vqgan(), len(WordTokenizer(extra_words=WHERE_WORDS))
+    vqgan, vocab = load_vqgan(), len(question_tokenizer(args.task))
     t0 = time.perf_counter()
-    data = {split: where_question_data(split, n, args.seed, vqgan)
+    data = {split: question_data(args.task, split, n, args.seed, vqgan)
             for split, n in (("train", args.scenes), ("val", 2000), ("test", 4000))}
     print(f"data: {len(data['train']['label'])} training questions in {time.perf_counter() - t0:.0f} s", flush=True)
     for name in args.runs:
-        config = dict(task="where", fusion=name, vocab_size=vocab, dim=args.dim, queries=2)
+        config = dict(task=args.task, fusion=name, vocab_size=vocab, dim=args.dim, queries=2)
+        if name == "transformer":
+            config["layers"] = args.layers
         torch.manual_seed(args.seed)
         model = build_from_card(config)
         batches = Batches({k: data["train"][k] for k in ("image", "text", "label")}, args.batch_size, args.seed)
@@ -58,12 +67,13 @@ def main():
         metrics = {"val_accuracy": round(evaluate(model, {k: data["val"][k] for k in keys}), 4),
                    "test_accuracy": round(evaluate(model, {k: data["test"][k] for k in keys}), 4),
                    "steps": args.steps, "batch_size": args.batch_size, "scenes": args.scenes, "lr": args.lr,
-                   "train_seconds": round(seconds, 1)}
-        checkpoints.save(model, pathlib.Path(args.out) / f"fusion_where_{name.lower()}", config=config,
+                   "train_seconds": round(seconds, 1), "parameters": sum(p.numel() for p in model.parameters())}
+        checkpoints.save(model, pathlib.Path(args.out) / f"fusion_{args.task}_{name.lower()}", config=config,
                          metrics=metrics, command="python scripts/train_where.py " + " ".join(sys.argv[1:]),
                          notes=f"Adam, cosine decay from lr {args.lr} to 0, on {platform.machine()} with "
                                f"{torch.get_num_threads()} threads; metrics on ShapesWorld('val', n=2000) and "
-                               f"('test', n=4000), seed {args.seed}, two or more objects per scene")
+                               f"('test', n=4000), seed {args.seed}, "
+                               + ("two or more objects per scene" if args.task == "where" else "three objects per scene"))
         print(f"{name}: val {metrics['val_accuracy']:.4f}, test {metrics['test_accuracy']:.4f}, {seconds:.0f} s",
               flush=True)
 

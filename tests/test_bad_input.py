@@ -431,6 +431,16 @@ BATCH_AGREEMENT = [
      ValueError, ["same batch size", "text 3", "image 2"]),
     ("transformer", lambda: mnn.TransformerFusion({"image": 8, "text": 8})({"image": feats(2), "text": feats(3)}),
      ValueError, ["same batch size", "image 2", "text 3"]),
+    ("transformer-positions", lambda: mnn.TransformerFusion({"image": 8, "text": 8}, positions={"text": 3})(
+        {"image": feats(2), "text": feats(2)}), ValueError, ["'text' has 4 tokens", "room for 3"]),
+    ("transformer-position-modality", lambda: mnn.TransformerFusion({"image": 8}, positions={"text": 3}),
+     ValueError, ["positions names modalities ['text']", "['image']"]),
+    ("transformer-unknown-modality", lambda: mnn.TransformerFusion({"image": 8})({"image": feats(2), "text": feats(2)}),
+     ValueError, ["built for modalities ['image']", "['text']"]),
+    ("question-task", lambda: __import__("mmfuse_lite.nn.multimodal", fromlist=["x"]).build_where_model(
+        "transformer", 10, task="count"), ValueError, ["task must be one of where, hop", "'count'"]),
+    ("question-fusion", lambda: __import__("mmfuse_lite.nn.multimodal", fromlist=["x"]).build_where_model(
+        "mixer", 10), ValueError, ["fusion must be one of", "transformer", "'mixer'"]),
     ("clip", lambda: clip()(torch.rand(3, 16, 8, 8), ids(2)), ValueError, ["as many images as texts", "3 images",
                                                                            "2 texts"]),
     ("batches-lengths", lambda: Batches({"image": torch.zeros(3, 1), "label": torch.zeros(4)}), ValueError,

@@ -165,6 +165,26 @@ def test_chapter7_attention_pieces_match_package():
         assert torch.allclose(ours.attention, theirs.attention, atol=1e-6)
 
 
+@pytest.mark.parametrize("kwargs", [dict(layers=1), dict(layers=3, heads=2, positions={"text": 9}),
+                                    dict(layers=2, positions={"image": 6, "text": 9})])
+def test_chapter7_transformer_matches_package(kwargs):
+    from mmfuse_lite.nn import Features
+    ns = chapter_namespace("07_attention_fusion.ipynb", extra={"F": torch.nn.functional, "mnn": mnn,
+                                                               "math": __import__("math"), "Features": Features})
+    torch.manual_seed(0)
+    dims = {"image": 5, "text": 7}
+    ours, theirs = ns["TransformerFusion"](dims, 8, **kwargs).eval(), mnn.TransformerFusion(dims, 8, **kwargs).eval()
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
+    theirs.load_state_dict(ours.state_dict())
+    g = torch.Generator().manual_seed(1)
+    words = torch.randn(3, 9, 7, generator=g)
+    mask = torch.arange(9) < torch.tensor([[4], [9], [6]])
+    for feats in ({"image": Features(torch.randn(3, 6, 5, generator=g), None, torch.zeros(3, 5)),
+                   "text": Features(words, mask, words.mean(1))},
+                  {"image": None, "text": Features(words, mask, words.mean(1))}):      # a missing modality
+        assert torch.allclose(ours(feats), theirs(feats), atol=1e-5)
+
+
 def test_chapter8_clip_pieces_match_package():
     from mmfuse_lite.data import WordTokenizer
     ns = chapter_namespace("08_contrastive_alignment.ipynb", extra={"F": torch.nn.functional, "math": __import__("math")})

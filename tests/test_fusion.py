@@ -132,6 +132,25 @@ def test_cross_attention_ignores_masked_tokens_and_keeps_maps():
     assert fusion.attention[0][0, :, :, 3:].abs().max() == 0
 
 
+def test_transformer_attention_maps_walk_the_same_layers_as_forward():
+    torch.manual_seed(0)
+    fusion = mnn.TransformerFusion({"image": 4, "text": 4}, dim=8, heads=2, layers=3, positions={"text": 6}).eval()
+    mask = torch.tensor([[1, 1, 0, 0], [1, 1, 1, 1]]).bool()
+    feats = {"image": Features(torch.randn(2, 5, 4), None, torch.zeros(2, 4)),
+             "text": Features(torch.randn(2, 4, 4), mask, torch.zeros(2, 4))}
+    x, maps, spans = fusion._walk(feats)
+    assert torch.allclose(fusion.norm(x[:, 0]), fusion(feats), atol=1e-5)
+    assert spans == [("image", 5), ("text", 4)] and len(maps) == 3 and maps[0].shape == (2, 2, 10, 10)
+    assert torch.allclose(maps[0].sum(-1), torch.ones(2, 2, 10), atol=1e-5)
+    assert maps[0][0, :, :, 8:].abs().max() == 0                   # padded words get no attention
+    # the learned positions matter: the same words in another order give another output
+    flipped = {"image": feats["image"], "text": Features(feats["text"].tokens.flip(1), None, torch.zeros(2, 4))}
+    plain = {"image": feats["image"], "text": Features(feats["text"].tokens, None, torch.zeros(2, 4))}
+    assert not torch.allclose(fusion(flipped), fusion(plain), atol=1e-4)
+    no_pos = mnn.TransformerFusion({"image": 4, "text": 4}, dim=8, heads=2).eval()
+    assert len(no_pos.position) == 0 and sum(p.numel() for p in fusion.position.parameters()) == 6 * 8
+
+
 def test_transformer_fusion_ignores_padding_and_uses_modality_embeddings():
     torch.manual_seed(0)
     fusion = mnn.TransformerFusion({"image": 4, "text": 4}, dim=8, heads=2).eval()

@@ -39,6 +39,10 @@ REFERENCE = {
     "check_info_nce": lambda l: (torch.nn.functional.cross_entropy(l, torch.arange(len(l)))
                                  + torch.nn.functional.cross_entropy(l.t(), torch.arange(len(l)))) / 2,
     "check_guidance": lambda c, u, s: u.log_softmax(-1) + s * (c.log_softmax(-1) - u.log_softmax(-1)),
+    "check_join_tokens": lambda cls, parts: (
+        torch.cat([cls.expand(len(parts[0][0]), -1, -1)] + [t for t, _ in parts], 1),
+        ~torch.cat([torch.ones(len(parts[0][0]), 1, dtype=torch.bool)]
+                   + [m if m is not None else torch.ones(t.shape[:2], dtype=torch.bool) for t, m in parts], 1)),
     "check_ema_update": ema_update,
     "check_fsq_bound": fsq_bound,
     "check_hinge_d_loss": hinge_d_loss,
@@ -60,6 +64,11 @@ WRONG = {
     "check_info_nce": (lambda l: torch.nn.functional.cross_entropy(l, torch.arange(len(l))), "one direction only"),
     "check_guidance": (lambda c, u, s: u.log_softmax(-1) + s * (u.log_softmax(-1) - c.log_softmax(-1)),
                        "start from the unconditional"),
+    "check_join_tokens": (lambda cls, parts: (
+        torch.cat([cls.expand(len(parts[0][0]), -1, -1)] + [t for t, _ in parts], 1),
+        torch.cat([torch.ones(len(parts[0][0]), 1, dtype=torch.bool)]
+                  + [m if m is not None else torch.ones(t.shape[:2], dtype=torch.bool) for t, m in parts], 1)),
+        "keep-mask"),
     "check_ema_update": (_ema_not_in_place, r"cluster_size after one step.*in place"),
     "check_fsq_bound": (lambda h, levels: torch.tanh(h) * (levels - 1) / 2, r"levels \[8, 6, 3\], channel 0.*offset"),
     "check_hinge_d_loss": (lambda r, f: torch.nn.functional.relu(1 - r).mean() + torch.nn.functional.relu(1 + f).mean(),

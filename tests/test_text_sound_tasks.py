@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmfuse_lite.data import (SAMPLE_RATE, SIDES, TASKS, WHERE_WORDS, ShapesDataset, ShapesWorld, WordTokenizer,
+from mmfuse_lite.data import (HOP_WORDS, SAMPLE_RATE, SIDES, TASKS, WHERE_WORDS, ShapesDataset, ShapesWorld, WordTokenizer,
                               make_loader, spectrogram, task_tensors)
 from mmfuse_lite.data.captions import caption, caption_order
 from mmfuse_lite.data.sounds import PITCH, SOUND_LEN
@@ -17,11 +17,13 @@ def world():
 
 def test_tokenizer_covers_every_caption_and_question(world):
     tok = WordTokenizer()
-    texts = world.captions + [t for name in TASKS if name != "where" for t in world.task(name)[1]]
+    texts = world.captions + [t for name in TASKS if name not in ("where", "hop") for t in world.task(name)[1]]
     ids = tok(texts)
     assert (ids != tok.unk_id).all()
     where = WordTokenizer(extra_words=WHERE_WORDS)
     assert (where(world.task("where")[1]) != where.unk_id).all()
+    hop = WordTokenizer(extra_words=HOP_WORDS)
+    assert (hop(world.task("hop")[1]) != hop.unk_id).all()
     assert tok.decode(tok.encode("a big red circle")) == "a big red circle"
     assert tok.encode("a zebra")[2] == tok.unk_id
     bow = tok.bag_of_words(["a big red circle", "a a"])
@@ -56,6 +58,35 @@ def test_where_answers_follow_the_scene(world):
             assert (s[key][i, a] < s[key][i, b]) == (SIDES[y] in ("left", "above")), q
         else:                       # absolute: A in the picture
             assert s[key][i, a] == (0 if SIDES[y] in ("left", "above") else 2), q
+
+
+def test_hop_answers_are_the_colour_of_the_strictly_nearest_object(world):
+    idx, texts, labels = world.task("hop")
+    s = world.scenes
+    assert (s["count"][idx] == 3).all() and len(idx) > 200 and set(labels) == set(range(6))
+    colours = ("red", "yellow", "green", "cyan", "blue", "purple")
+    asked_first = 0
+    for i, q, y in zip(idx, texts, labels):
+        named = [colours.index(w) for w in q.split() if w in colours]
+        assert len(named) == 1 and ("nearest" in q or "closest" in q), q
+        objs = {int(s["colour"][i, k]): k for k in range(3)}
+        a = objs[named[0]]
+        d2 = {k: (s["row"][i, k] - s["row"][i, a]) ** 2 + (s["col"][i, k] - s["col"][i, a]) ** 2 for k in range(3) if k != a}
+        nearest = min(d2, key=d2.get)
+        assert sorted(d2.values())[0] < sorted(d2.values())[1], (q, d2)      # never a tie
+        assert int(s["colour"][i, nearest]) == y and y != named[0], q
+        # the answer is not simply the object nearest to the centre, or the first one drawn
+        asked_first += nearest == 0
+    assert asked_first < 0.6 * len(idx)
+    # the words alone say which colour it is not, and nothing more
+    other = ShapesWorld("test", n=1500)
+    _, texts_b, labels_b = other.task("hop")
+    tok = WordTokenizer(extra_words=HOP_WORDS)
+    acc = probe_accuracy(tok.bag_of_words(texts), torch.from_numpy(labels), tok.bag_of_words(texts_b),
+                         torch.from_numpy(labels_b))
+    assert acc < 0.3, acc
+    with pytest.raises(ValueError, match="HOP_WORDS"):
+        task_tensors(world, "hop", ("text",))
 
 
 def test_tokenizer_errors():

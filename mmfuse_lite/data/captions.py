@@ -40,12 +40,17 @@ QUESTIONS = {
     # "side" questions name the axis, so the answer (left / right / above / below) is never ambiguous
     "side": {"x": ("is the {0} left or right of the {1} ?", "is the {0} on the left or on the right ?"),
              "y": ("is the {0} above or below the {1} ?", "is the {0} at the top or at the bottom ?")},
+    # "hop" questions name one object and ask about another, found by where it is relative to the first
+    "hop": ("what colour is the shape {near} to the {0} ?", "which colour does the shape {near} to the {0} have ?"),
 }
 SIDES = ("left", "right", "above", "below")
 # Words that only the "where" questions use. They stay out of the default vocabulary, so the
 # chapters that never ask them keep their tokenizer (and with it their random initialisations):
 # ask for them with ``WordTokenizer(extra_words=WHERE_WORDS)``.
 WHERE_WORDS = ("or",)
+# The word only the two-hop colour questions use (see :func:`hop_question`).
+NEAR_WORDS = ("nearest", "closest")
+HOP_WORDS = ("shape", *NEAR_WORDS)
 SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
 
 
@@ -130,6 +135,35 @@ def side_question(scene: dict, i: int, rng: np.random.Generator, absolute: float
     return relative.format(name(a), name(b)), SIDES.index(relation(scene, i, a, b, axis))
 
 
+def hop_targets(scene: dict, i: int) -> list[tuple[int, int]]:
+    """Every (named, target) of scene i in which ``target`` is strictly the nearest other
+    object to ``named`` (grid cells, Euclidean). A scene of two or more objects always has
+    one: the closest pair, or, when two pairs tie, the object both are measured from."""
+    k = int(scene["count"][i])
+    rc = np.stack([scene["row"][i, :k], scene["col"][i, :k]], 1).astype(np.int64)
+    d2 = ((rc[:, None] - rc[None]) ** 2).sum(-1)
+    out = []
+    for a in range(k):
+        others = sorted((int(d2[a, b]), b) for b in range(k) if b != a)
+        if len(others) == 1 or others[0][0] < others[1][0]:
+            out.append((a, others[0][1]))
+    return out
+
+
+def hop_question(scene: dict, i: int, rng: np.random.Generator) -> tuple[str, int]:
+    """'what colour is the shape nearest to the red circle ?' about scene i; answer = colour index.
+
+    Two hops: find the named object, then the object nearest to it, and read its colour.
+    The asked object is never named, and which one it is depends on where the named one
+    is, so a look guided by the question alone cannot find it."""
+    options = hop_targets(scene, i)
+    if not options:
+        raise ValueError(f"scene {i} has {int(scene['count'][i])} object(s); a hop question needs two or more")
+    a, target = pick(rng, options)
+    name = f"{COLOURS[scene['colour'][i, a]]} {pick(rng, SHAPE_WORDS[SHAPES[scene['shape'][i, a]]])}"
+    return pick(rng, QUESTIONS["hop"]).format(name, near=pick(rng, NEAR_WORDS)), int(scene["colour"][i, target])
+
+
 def colour_question(scene: dict, i: int, rng: np.random.Generator) -> tuple[str, int]:
     """'what colour is the <shape> ?' about a random object of scene i; answer = colour index."""
     j = rng.integers(int(scene["count"][i]))
@@ -189,7 +223,8 @@ class WordTokenizer:
         """Raise a clear ValueError if ``texts`` use a word outside the vocabulary."""
         unknown = self.unknown_words(texts)
         if unknown:
-            fix = "extra_words=WHERE_WORDS" if set(unknown) <= set(WHERE_WORDS) else f"extra_words={unknown}"
+            fix = next((f"extra_words={name}" for name, words in (("WHERE_WORDS", WHERE_WORDS), ("HOP_WORDS", HOP_WORDS))
+                        if set(unknown) <= set(words)), f"extra_words={unknown}")
             raise ValueError(f"{what} use words outside the tokenizer's vocabulary: {unknown}; "
                              f"build it with WordTokenizer({fix})")
 

@@ -15,6 +15,10 @@ where      "is the red circle left or right of   left / right / above /       im
            WordTokenizer(extra_words=WHERE_WORDS)
 query      "what colour is the square ?"         colour of that object (6)    image AND
                                                                               question
+hop        "what colour is the shape nearest to  colour of the object        image AND
+           the red circle ?" (three objects);    nearest to it (6)            question
+           tokenize with
+           WordTokenizer(extra_words=HOP_WORDS)
 ========== ===================================== ============================ =========
 
 Negatives and questions are balanced so that the text alone carries no signal
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .captions import SIDES, caption, caption_order, colour_question, relation_question, side_question
+from .captions import SIDES, caption, caption_order, colour_question, hop_question, relation_question, side_question
 from .world import COLOURS, GRID, HELDOUT, SHAPES
 
 TASKS = {
@@ -33,6 +37,8 @@ TASKS = {
     "relational": dict(num_classes=2, min_objects=2, max_objects=3),
     "where": dict(num_classes=len(SIDES), min_objects=2, max_objects=3),
     "query": dict(num_classes=len(COLOURS), min_objects=2, max_objects=3),
+    # three objects, so that the named object's partner is not simply "the other one"
+    "hop": dict(num_classes=len(COLOURS), min_objects=3, max_objects=3),
 }
 ATTRIBUTES = ("colour", "shape", "size", "position")
 
@@ -119,6 +125,10 @@ def make_task(scenes: dict, caption_seeds: np.ndarray, task: str, rng: np.random
             labels.append(a)
         elif task == "where":
             q, a = side_question(scenes, i, rng)
+            texts.append(q)
+            labels.append(a)
+        elif task == "hop":
+            q, a = hop_question(scenes, i, rng)
             texts.append(q)
             labels.append(a)
         else:

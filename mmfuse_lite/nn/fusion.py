@@ -334,11 +334,14 @@ class QuestionAttentionFusion(nn.Module):
 
 class TransformerFusion(nn.Module):
     """A multimodal transformer: the tokens of every present modality, each projected to
-    ``dim`` and tagged with a learned modality embedding, plus a [CLS] token, go
-    through self-attention layers; the output is the [CLS] token. Missing modalities
-    simply contribute no tokens."""
+    ``dim`` and tagged with a learned modality embedding (and, for the modalities named in
+    ``positions``, a learned position embedding: modality -> most tokens), plus a [CLS]
+    token, go through pre-norm self-attention layers, so every token can read every
+    other token of every modality; the output is the [CLS] token. Missing modalities
+    simply contribute no tokens. :meth:`attention_maps` returns the attention weights."""
 
-    def __init__(self, dims: dict[str, int], dim: int = 32, heads: int = 4, layers: int = 2):
+    def __init__(self, dims: dict[str, int], dim: int = 32, heads: int = 4, layers: int = 2,
+                 positions: dict[str, int] | None = None):
         super().__init__()
         self.dims, self.out_dim = dict(dims), dim
         self.proj = nn.ModuleDict({k: nn.Linear(d, dim) for k, d in dims.items()})
@@ -347,15 +350,56 @@ class TransformerFusion(nn.Module):
         layer = nn.TransformerEncoderLayer(dim, heads, 2 * dim, dropout=0.0, batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
+        unknown = set(positions or {}) - set(dims)
+        if unknown:
+            raise ValueError(f"positions names modalities {sorted(unknown)} that are not in dims {list(dims)}")
+        for k, n in (positions or {}).items():
+            check_positive_int(n, f"positions[{k!r}]")
+        self.position = nn.ParameterDict({k: nn.Parameter(0.02 * torch.randn(n, dim))
+                                          for k, n in (positions or {}).items()})
 
-    def forward(self, feats: dict) -> torch.Tensor:
+    def tokens(self, feats: dict) -> tuple[torch.Tensor, torch.Tensor, list[tuple[str, int]]]:
+        """The input sequence (B, 1 + sum L_m, dim), its padding mask (True = pad), and
+        (modality, length) of each span after [CLS], in order."""
         b, ref = _batch_size(feats, "TransformerFusion")
-        tokens, keep = [self.cls.expand(b, -1, -1)], [ref.new_ones(b, 1, dtype=torch.bool)]
+        unknown = set(k for k, v in feats.items() if v is not None) - set(self.dims)
+        if unknown:
+            raise ValueError(f"TransformerFusion was built for modalities {list(self.dims)}, "
+                             f"got features for {sorted(unknown)} too")
+        tokens, keep, spans = [self.cls.expand(b, -1, -1)], [ref.new_ones(b, 1, dtype=torch.bool)], []
         for i, k in enumerate(self.dims):
             f = feats.get(k)
             if f is None:
                 continue
-            tokens.append(self.proj[k](f.tokens) + self.modality[i])
+            t = self.proj[k](f.tokens) + self.modality[i]
+            if k in self.position:
+                if t.shape[1] > len(self.position[k]):
+                    raise ValueError(f"TransformerFusion: {k!r} has {t.shape[1]} tokens, but its position "
+                                     f"embedding has room for {len(self.position[k])} (positions={{{k!r}: ...}})")
+                t = t + self.position[k][:t.shape[1]]
+            tokens.append(t)
             keep.append(f.mask if f.mask is not None else ref.new_ones(f.tokens.shape[:2], dtype=torch.bool))
-        h = self.encoder(torch.cat(tokens, 1), src_key_padding_mask=~torch.cat(keep, 1))
-        return self.norm(h[:, 0])
+            spans.append((k, t.shape[1]))
+        return torch.cat(tokens, 1), ~torch.cat(keep, 1), spans
+
+    def forward(self, feats: dict) -> torch.Tensor:
+        x, pad, _ = self.tokens(feats)
+        return self.norm(self.encoder(x, src_key_padding_mask=pad)[:, 0])
+
+    def attention_maps(self, feats: dict) -> tuple[list[torch.Tensor], list[tuple[str, int]]]:
+        """The attention weights of every layer, (B, heads, L, L) each, row = the token that
+        reads, and the spans of :meth:`tokens`. It walks the layers one by one, as
+        ``nn.TransformerEncoderLayer`` computes them with ``norm_first=True``, asking each
+        for its weights (the fast path of ``forward`` does not keep them)."""
+        return self._walk(feats)[1:]
+
+    def _walk(self, feats: dict):
+        x, pad, spans = self.tokens(feats)
+        maps = []
+        for layer in self.encoder.layers:
+            n = layer.norm1(x)
+            a, w = layer.self_attn(n, n, n, key_padding_mask=pad, need_weights=True, average_attn_weights=False)
+            x = x + a
+            x = x + layer.linear2(layer.activation(layer.linear1(layer.norm2(x))))
+            maps.append(w.detach())
+        return x, maps, spans

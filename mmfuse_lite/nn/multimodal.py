@@ -216,41 +216,71 @@ def caption_matching_data(split: str, n: int, seed: int = 0, vqgan: nn.Module | 
     return data
 
 
+QUESTION_TASKS = ("where", "hop")
+
+
 @torch.no_grad()
-def where_question_data(split: str, n: int, seed: int = 0, vqgan: nn.Module | None = None) -> dict:
-    """Chapter 7's where-questions on scenes of two or more objects ("is the red circle left
-    of the blue square or right of it ?"): ``image`` the VQGAN latents, ``text`` the ids of
-    ``WordTokenizer(extra_words=WHERE_WORDS)``, ``label`` the side (an index into SIDES),
+def question_data(task: str, split: str, n: int, seed: int = 0, vqgan: nn.Module | None = None) -> dict:
+    """Chapter 7's questions: ``task`` "where" ("is the red circle left or right of the blue
+    square ?", scenes of two or more objects) or "hop" ("what colour is the shape left of the
+    red circle ?", three objects). ``image`` the VQGAN latents, ``text`` the ids of
+    :func:`question_tokenizer`, ``label`` an index into SIDES (where) or COLOURS (hop),
     ``question`` the strings."""
-    from ..data import WHERE_WORDS, ShapesWorld, WordTokenizer, task_tensors
-    world = ShapesWorld(split, n=n, seed=seed, min_objects=2)
-    data = task_tensors(world, "where", ("image", "text"), WordTokenizer(extra_words=WHERE_WORDS))
+    from ..data import ShapesWorld, task_tensors
+    world = ShapesWorld(split, n=n, seed=seed, min_objects={"where": 2, "hop": 3}[_check_question_task(task)])
+    data = task_tensors(world, task, ("image", "text"), question_tokenizer(task))
     data["image"] = vq_latents(data["image"], vqgan)
-    data["question"] = world.task("where")[1]
+    data["question"] = world.task(task)[1]
     return data
 
 
-def build_where_model(fusion: str, vocab_size: int, dim: int = 32, queries: int = 2) -> MultimodalModel:
-    """Chapter 7's where-question model: PatchTokens on the VQGAN grid, a GRU on the question,
-    and ``fusion`` one of "concatenation", "FiLM" or "attention"; two classes per axis."""
-    from ..data import SIDES
+def where_question_data(split: str, n: int, seed: int = 0, vqgan: nn.Module | None = None) -> dict:
+    """:func:`question_data` for the where-questions."""
+    return question_data("where", split, n, seed, vqgan)
+
+
+def _check_question_task(task: str) -> str:
+    if task not in QUESTION_TASKS:
+        raise ValueError(f"task must be one of {', '.join(QUESTION_TASKS)}, got {task!r}")
+    return task
+
+
+def question_tokenizer(task: str):
+    """The grammar's words plus the task's own: "or" for where, "shape" for hop."""
+    from ..data import HOP_WORDS, WHERE_WORDS, WordTokenizer
+    return WordTokenizer(extra_words={"where": WHERE_WORDS, "hop": HOP_WORDS}[_check_question_task(task)])
+
+
+QUESTION_FUSIONS = ("concatenation", "FiLM", "attention", "transformer")
+
+
+def build_where_model(fusion: str, vocab_size: int, dim: int = 32, queries: int = 2, task: str = "where",
+                      layers: int = 3) -> MultimodalModel:
+    """Chapter 7's question model: PatchTokens on the VQGAN grid, a GRU on the question, and
+    ``fusion`` one of :data:`QUESTION_FUSIONS`; the head answers a side (where) or a colour
+    (hop). ``queries`` is the attention's number of glimpses, ``layers`` the transformer's depth."""
+    from ..data import COLOURS, SIDES
     from .image import PatchTokens
     from .fusion import QuestionAttentionFusion
     makers = {"concatenation": lambda: ConcatFusion({"image": dim, "text": dim}),
               "FiLM": lambda: FiLMFusion(dim, dim, blocks=1),
-              "attention": lambda: QuestionAttentionFusion(dim, dim, queries=queries)}
+              "attention": lambda: QuestionAttentionFusion(dim, dim, queries=queries),
+              "transformer": lambda: TransformerFusion({"image": dim, "text": dim}, dim, heads=4, layers=layers,
+                                                       positions={"text": 40})}
     if fusion not in makers:
         raise ValueError(f"fusion must be one of {', '.join(makers)}, got {fusion!r}")
+    classes = len({"where": SIDES, "hop": COLOURS}[_check_question_task(task)])
     f = makers[fusion]()
     return MultimodalModel({"image": PatchTokens(16, dim, 8), "text": TextEncoder(vocab_size, dim)}, f,
-                           mlp_head(f.out_dim, len(SIDES)))
+                           mlp_head(f.out_dim, classes))
 
 
 def build_from_card(config: dict) -> MultimodalModel:
     """The model a shipped fusion card describes (``scripts/train_fusion.py`` and
     ``scripts/train_where.py`` write them)."""
-    if config.get("task") == "where":
-        return build_where_model(config["fusion"], config["vocab_size"], config["dim"], config["queries"])
+    if config.get("task") in QUESTION_TASKS:
+        return build_where_model(config["fusion"], config["vocab_size"], config["dim"], config["queries"],
+                                 config["task"], config.get("layers", 3))
     text = BagOfWords(config["vocab_size"], config["text_dim"]) if "text" in config["modalities"] else None
     return build_model(config["strategy"], tuple(config["modalities"]), config["num_classes"], config["vocab_size"],
                        dim=config.get("dim", 32), width=config["width"], depth=config.get("depth", 1),
