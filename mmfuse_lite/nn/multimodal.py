@@ -222,21 +222,16 @@ QUESTION_TASKS = ("where", "hop")
 @torch.no_grad()
 def question_data(task: str, split: str, n: int, seed: int = 0, vqgan: nn.Module | None = None) -> dict:
     """Chapter 7's questions: ``task`` "where" ("is the red circle left or right of the blue
-    square ?", scenes of two or more objects) or "hop" ("what colour is the shape left of the
-    red circle ?", three objects). ``image`` the VQGAN latents, ``text`` the ids of
+    square ?", scenes of two or more objects) or "hop" ("what colour is the shape nearest to
+    the red circle ?", three objects). ``image`` the VQGAN latents, ``text`` the ids of
     :func:`question_tokenizer`, ``label`` an index into SIDES (where) or COLOURS (hop),
     ``question`` the strings."""
-    from ..data import ShapesWorld, task_tensors
-    world = ShapesWorld(split, n=n, seed=seed, min_objects={"where": 2, "hop": 3}[_check_question_task(task)])
+    from ..data import TASKS, ShapesWorld, task_tensors
+    world = ShapesWorld(split, n=n, seed=seed, min_objects=TASKS[_check_question_task(task)]["min_objects"])
     data = task_tensors(world, task, ("image", "text"), question_tokenizer(task))
     data["image"] = vq_latents(data["image"], vqgan)
     data["question"] = world.task(task)[1]
     return data
-
-
-def where_question_data(split: str, n: int, seed: int = 0, vqgan: nn.Module | None = None) -> dict:
-    """:func:`question_data` for the where-questions."""
-    return question_data("where", split, n, seed, vqgan)
 
 
 def _check_question_task(task: str) -> str:
@@ -246,7 +241,7 @@ def _check_question_task(task: str) -> str:
 
 
 def question_tokenizer(task: str):
-    """The grammar's words plus the task's own: "or" for where, "shape" for hop."""
+    """The grammar's words plus the task's own: WHERE_WORDS ("or") or HOP_WORDS ("shape", "nearest", "closest")."""
     from ..data import HOP_WORDS, WHERE_WORDS, WordTokenizer
     return WordTokenizer(extra_words={"where": WHERE_WORDS, "hop": HOP_WORDS}[_check_question_task(task)])
 
