@@ -402,6 +402,34 @@ def check_join_tokens(fn) -> bool:
     return _passed(name, len(cases))
 
 
+def check_margin_loss(fn) -> bool:
+    """Check ``fn(distance, same, margin)`` -> the contrastive loss of Hadsell, Chopra and
+    LeCun (2006): the mean over pairs of d^2 for a same pair and max(0, margin - d)^2 for
+    a different one."""
+    name = "check_margin_loss"
+    g = torch.Generator().manual_seed(0)
+    cases = [("6 pairs, margin 1", torch.rand(6, generator=g) * 2, torch.tensor([1, 0, 1, 0, 0, 1]), 1.0),
+             ("8 pairs, margin 0.5", torch.rand(8, generator=g), torch.tensor([0, 0, 1, 1, 0, 1, 0, 0]), 0.5)]
+    for case, d, same, m in cases:
+        s = same.float()
+        want = (s * d ** 2 + (1 - s) * (m - d).clamp(min=0) ** 2).mean()
+        got = _call(name, fn, d.clone(), same.clone(), m)
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            got = got.reshape(())
+            wrong = {"swapped the two terms: a same pair must be pulled together (d^2), a different one pushed "
+                     "apart (max(0, margin - d)^2)": ((1 - s) * d ** 2 + s * (m - d).clamp(min=0) ** 2).mean(),
+                     "forgot to square the hinge max(0, margin - d)": (s * d ** 2 + (1 - s) * (m - d).clamp(min=0)).mean(),
+                     "summed over the pairs: take the mean": (s * d ** 2 + (1 - s) * (m - d).clamp(min=0) ** 2).sum(),
+                     "let a different pair beyond the margin push back: clamp margin - d at 0":
+                         (s * d ** 2 + (1 - s) * (m - d) ** 2).mean()}
+            for why, value in wrong.items():
+                if not torch.allclose(value, want, atol=1e-6) and torch.allclose(got, value, atol=1e-5):
+                    raise ExerciseError(f"{name} [{case}]: you {why}; expected {want.item():.4f}, got {got.item():.4f}.")
+        _expect_close(name, case, got, want, 1e-5, "The loss is same * d**2 + (1 - same) * "
+                      "F.relu(margin - d)**2, averaged over the pairs.")
+    return _passed(name, len(cases))
+
+
 def check_info_nce(fn) -> bool:
     """Check ``fn(logits)`` -> the symmetric InfoNCE loss of a (B, B) logit matrix whose
     diagonal holds the matching pairs: the mean of the row-wise and column-wise cross-entropy."""

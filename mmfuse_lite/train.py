@@ -104,7 +104,7 @@ def record(history: dict[str, list], step: int, metrics: dict) -> None:
 def fit(model: torch.nn.Module, loss_fn, data, steps: int, lr: float = 1e-3, device: str = "cpu",
         optimizer: torch.optim.Optimizer | None = None, amp: bool | None = None,
         log_every: int = 10, desc: str = "training", progress: bool = True,
-        cosine: bool = False) -> dict[str, list]:
+        cosine: bool = False, warmup: int = 0) -> dict[str, list]:
     """Train ``model`` for ``steps`` optimiser steps and return the history.
 
     Args:
@@ -115,6 +115,8 @@ def fit(model: torch.nn.Module, loss_fn, data, steps: int, lr: float = 1e-3, dev
         log_every: record the history every this many steps.
         cosine: decay the learning rate from ``lr`` to 0 along a half cosine over the
             ``steps`` (what the shipped, converged models use); default constant.
+        warmup: raise the learning rate linearly from ``lr / warmup`` to ``lr`` over this many
+            first steps (a transformer can stall on a plateau without it); default 0, none.
 
     Returns:
         dict of lists: ``step``, ``loss``, any logged metrics, and ``seconds`` (total).
@@ -130,6 +132,8 @@ def fit(model: torch.nn.Module, loss_fn, data, steps: int, lr: float = 1e-3, dev
         raise TypeError(f"loss_fn must be a function loss_fn(model, batch), got {describe(loss_fn)}")
     check_positive_int(steps, "steps")
     check_positive_int(log_every, "log_every")
+    if not isinstance(warmup, int) or isinstance(warmup, bool) or not 0 <= warmup <= steps:
+        raise ValueError(f"warmup must be an int of steps from 0 to steps={steps}, got {warmup!r}")
     check_number(lr, "lr", low=0, low_open=True)
     device = check_device(device)
     check_batches(data)
@@ -156,9 +160,11 @@ def fit(model: torch.nn.Module, loss_fn, data, steps: int, lr: float = 1e-3, dev
             raise
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if cosine:
+        if cosine or warmup:
+            scale = 0.5 * (1 + math.cos(math.pi * (step - 1) / steps)) if cosine else 1.0
+            scale *= min(1.0, step / warmup) if warmup else 1.0
             for group, base in zip(optimizer.param_groups, base_lrs):
-                group["lr"] = base * 0.5 * (1 + math.cos(math.pi * (step - 1) / steps))
+                group["lr"] = base * scale
         optimizer.step()
         if step % log_every == 0 or step == steps:
             record(history, step, {"loss": loss, **metrics})

@@ -28,10 +28,31 @@ import torch
 from mmfuse_lite import checkpoints
 from mmfuse_lite.data import Batches
 from mmfuse_lite.nn import evaluate, fit_classifier, load_vqgan
-from mmfuse_lite.nn.multimodal import QUESTION_FUSIONS, build_from_card, question_data, question_tokenizer
+from mmfuse_lite.nn.multimodal import QUESTION_FUSIONS, build_from_card, load_fusion, question_data, question_tokenizer
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RUNS = QUESTION_FUSIONS
+
+
+def warm_start(model, name: str) -> int:
+    """Copy a shipped model's weights into ``model`` where the names and shapes match; an
+    embedding table with more rows here keeps the source's rows for the first words (the
+    question tokenizers share their first words and append their own). Returns the count."""
+    source, _ = load_fusion(name)
+    theirs, ours, copied = source.state_dict(), model.state_dict(), 0
+    for k, v in ours.items():
+        w = theirs.get(k)
+        if w is None or w.dim() != v.dim():
+            continue
+        if w.shape == v.shape:
+            v.copy_(w)
+        elif k.endswith("embed.weight") and w.shape[1:] == v.shape[1:]:
+            n = min(len(w), len(v))
+            v[:n].copy_(w[:n])
+        else:
+            continue
+        copied += 1
+    return copied
 
 
 def main():
@@ -43,6 +64,9 @@ def main():
     ap.add_argument("--scenes", type=int, default=60000)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--warmup", type=int, default=0, help="steps of linear learning-rate warm-up")
+    ap.add_argument("--init", default=None, help="start from this shipped question model (e.g. fusion_hop_transformer) "
+                    "wherever names and shapes match; the word embedding keeps the rows of the words both tasks share")
     ap.add_argument("--dim", type=int, default=32)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "data" / "checkpoints"))
@@ -59,18 +83,22 @@ def main():
             config["layers"] = args.layers
         torch.manual_seed(args.seed)
         model = build_from_card(config)
+        if args.init:
+            copied = warm_start(model, args.init)
+            print(f"{name}: {copied} tensors from {args.init}", flush=True)
         batches = Batches({k: data["train"][k] for k in ("image", "text", "label")}, args.batch_size, args.seed)
         t0 = time.perf_counter()
-        fit_classifier(model, batches, args.steps, lr=args.lr, desc=name, cosine=True)
+        fit_classifier(model, batches, args.steps, lr=args.lr, desc=name, cosine=True, warmup=args.warmup)
         seconds = time.perf_counter() - t0
         keys = ("image", "text", "label")
         metrics = {"val_accuracy": round(evaluate(model, {k: data["val"][k] for k in keys}), 4),
                    "test_accuracy": round(evaluate(model, {k: data["test"][k] for k in keys}), 4),
                    "steps": args.steps, "batch_size": args.batch_size, "scenes": args.scenes, "lr": args.lr,
+                   "warmup": args.warmup, "init": args.init,
                    "train_seconds": round(seconds, 1), "parameters": sum(p.numel() for p in model.parameters())}
         checkpoints.save(model, pathlib.Path(args.out) / f"fusion_{args.task}_{name.lower()}", config=config,
                          metrics=metrics, command="python scripts/train_where.py " + " ".join(sys.argv[1:]),
-                         notes=f"Adam, cosine decay from lr {args.lr} to 0, on {platform.machine()} with "
+                         notes=f"Adam, {args.warmup} warm-up steps, cosine decay from lr {args.lr} to 0, on {platform.machine()} with "
                                f"{torch.get_num_threads()} threads; metrics on ShapesWorld('val', n=2000) and "
                                f"('test', n=4000), seed {args.seed}, "
                                + ("two or more objects per scene" if args.task == "where" else "three objects per scene"))

@@ -17,6 +17,7 @@ import mmfuse_lite.nn as mnn
 from mmfuse_lite import checkpoints, exercises, metrics, runtime, viz, widgets
 from mmfuse_lite.data import (Batches, ShapesDataset, ShapesWorld, WordTokenizer, image_tensor, make_loader,
                               spectrogram, task_tensors)
+from mmfuse_lite.data.pairs import scene_pairs
 from mmfuse_lite.nn import prior as P
 from mmfuse_lite.nn.features import Features
 from mmfuse_lite.train import fit
@@ -302,6 +303,18 @@ RANGES = [
     ("sincos-dim", lambda: mnn.sincos_2d(4, 6), ValueError, ["divisible by 4", "6"]),
     ("clip-temperature", lambda: mnn.CLIP(mnn.GridMLP(), mnn.BagOfWords(VOCAB), temperature=0.001), ValueError,
      ["0.01", "0.001"]),
+    ("siamese-kinds", lambda: mnn.Siamese(mnn.GridConv(dim=8), 4)(torch.randn(2, 16, 8, 8), torch.zeros(2, 5).long()),
+     ValueError, ["one kind", "(2, 16, 8, 8)", "(2, 5)", "two towers"]),
+    ("siamese-encoder", lambda: mnn.Siamese(torch.nn.Linear(3, 3)), TypeError, [".dim", "Linear"]),
+    ("siamese-side", lambda: mnn.Siamese(mnn.GridConv(dim=8), 4).embed(torch.randn(2, 16, 8, 8), side=2),
+     ValueError, ["side", "2"]),
+    ("grid-conv-size", lambda: mnn.GridConv(dim=8)(torch.randn(2, 16, 4, 4)), ValueError, ["8 x 8", "(2, 16, 4, 4)"]),
+    ("margin-loss-shapes", lambda: mnn.margin_loss(torch.rand(4), torch.ones(3)), ValueError, ["shape", "(4,)", "(3,)"]),
+    ("margin-loss-margin", lambda: mnn.margin_loss(torch.rand(4), torch.ones(4), margin=0), ValueError, ["margin", "0"]),
+    ("threshold-int-scores", lambda: mnn.best_threshold(torch.ones(3).long(), torch.zeros(3)), TypeError,
+     ["same", "floating"]),
+    ("scene-pairs-split", lambda: scene_pairs("dev", 4), ValueError, ["split", "dev", "train"]),
+    ("scene-pairs-n", lambda: scene_pairs("val", 0), ValueError, ["n", "0"]),
     ("recall-ks", lambda: mnn.recall_at_k(torch.eye(3), ks=(0,)), ValueError, ["ints >= 1", "(0,)"]),
     ("recall-ks-int", lambda: mnn.recall_at_k(torch.eye(3), ks=5), ValueError, ["sequence", "5"]),
     ("sharpness-top", lambda: metrics.sharpness(images(), top=0), ValueError, ["(0, 1]", "0"]),

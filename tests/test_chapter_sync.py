@@ -208,6 +208,22 @@ def test_chapter8_clip_pieces_match_package():
         assert torch.allclose(ours.scale, theirs.scale) and abs(theirs.scale.item() - 100) < 1e-3
 
 
+def test_chapter8_siamese_matches_package():
+    ns = chapter_namespace("08_contrastive_alignment.ipynb", extra={"F": torch.nn.functional, "math": __import__("math")})
+    g = torch.Generator().manual_seed(0)
+    batch = {k: torch.randn(5, 16, 8, 8, generator=g) for k in "abc"}
+    for second in (None, mnn.GridConv(16, 8, 12)):
+        torch.manual_seed(0)
+        theirs = mnn.Siamese(mnn.GridConv(16, 8, 12), 6, second)
+        ours = ns["Siamese"](mnn.GridConv(16, 8, 12), 6, None if second is None else mnn.GridConv(16, 8, 12))
+        assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
+        ours.load_state_dict(theirs.state_dict())
+        assert ours.shared == theirs.shared == (second is None)
+        assert torch.allclose(ours(batch["a"], batch["b"]), theirs(batch["a"], batch["b"]), atol=1e-6)
+        assert torch.allclose(ns["siamese_loss"](ours, batch)[0], mnn.siamese_loss(theirs, batch)[0], atol=1e-6)
+        assert torch.allclose(ns["siamese_loss"](ours, batch, 0.5)[0], mnn.siamese_loss(theirs, batch, 0.5)[0], atol=1e-6)
+
+
 def test_chapter9_prior_pieces_match_package():
     from mmfuse_lite.nn import prior as P
     ns = chapter_namespace("09_text_to_image.ipynb")

@@ -66,6 +66,25 @@ def test_fit_nan_guard_names_the_step():
         fit(model, loss_fn, [torch.ones(1, 2)], steps=10, progress=False)
 
 
+@pytest.mark.parametrize("cosine", [False, True])
+def test_fit_warmup_raises_the_learning_rate_linearly(cosine):
+    seen = []
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def loss_fn(m, batch):
+        seen.append(opt.param_groups[0]["lr"])       # the rate the previous step used
+        return m(batch).sum()
+
+    fit(model, loss_fn, [torch.ones(1, 1)], steps=8, lr=0.1, optimizer=opt, warmup=4, cosine=cosine, progress=False)
+    used = seen[1:] + [opt.param_groups[0]["lr"]]
+    decay = [0.5 * (1 + math.cos(math.pi * s / 8)) if cosine else 1.0 for s in range(8)]
+    want = [0.1 * min(1, (s + 1) / 4) * d for s, d in enumerate(decay)]
+    assert used == pytest.approx(want)
+    with pytest.raises(ValueError, match="warmup.*9"):
+        fit(model, loss_fn, [torch.ones(1, 1)], steps=8, warmup=9, progress=False)
+
+
 def test_fit_bad_steps():
     with pytest.raises(ValueError, match="steps"):
         fit(torch.nn.Linear(1, 1), lambda m, b: m(b).sum(), [torch.ones(1, 1)], steps=0)

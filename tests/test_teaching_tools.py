@@ -38,6 +38,7 @@ REFERENCE = {
         (q @ k.transpose(1, 2) / q.shape[-1] ** 0.5).softmax(-1)),
     "check_info_nce": lambda l: (torch.nn.functional.cross_entropy(l, torch.arange(len(l)))
                                  + torch.nn.functional.cross_entropy(l.t(), torch.arange(len(l)))) / 2,
+    "check_margin_loss": lambda d, same, m: (same * d ** 2 + (1 - same) * (m - d).clamp(min=0) ** 2).mean(),
     "check_guidance": lambda c, u, s: u.log_softmax(-1) + s * (c.log_softmax(-1) - u.log_softmax(-1)),
     "check_join_tokens": lambda cls, parts: (
         torch.cat([cls.expand(len(parts[0][0]), -1, -1)] + [t for t, _ in parts], 1),
@@ -62,6 +63,8 @@ WRONG = {
     "check_attention_readout": (lambda q, k, v: (lambda w: (w @ v, w))((q @ k.transpose(1, 2)).softmax(-1)),
                                 "sqrt"),
     "check_info_nce": (lambda l: torch.nn.functional.cross_entropy(l, torch.arange(len(l))), "one direction only"),
+    "check_margin_loss": (lambda d, same, m: ((1 - same) * d ** 2 + same * (m - d).clamp(min=0) ** 2).mean(),
+                          "swapped the two terms"),
     "check_guidance": (lambda c, u, s: u.log_softmax(-1) + s * (u.log_softmax(-1) - c.log_softmax(-1)),
                        "start from the unconditional"),
     "check_join_tokens": (lambda cls, parts: (

@@ -6,7 +6,7 @@ from .features import Features, masked_mean, to_grid
 from .fusion import (ConcatFusion, CrossAttention, CrossAttentionFusion, EarlyFusion, FiLMBlock, FiLMFusion,
                      LateFusion, LowRankFusion, QuestionAttentionFusion, TensorFusion, TransformerFusion,
                      mlp_head)
-from .image import GridMLP, GridTokens, ImageEncoder, PatchTokens, sincos_2d
+from .image import GridConv, GridMLP, GridTokens, ImageEncoder, PatchTokens, sincos_2d
 from .multimodal import (STRATEGIES, MultimodalModel, build_model, evaluate, fit_classifier, predict,
                          vq_latents)
 from .text import BagOfWords, PretrainedTextEncoder, TextEncoder, minilm_source
@@ -16,6 +16,7 @@ from .quantize import VectorQuantizer, VQOutput, ema_update, kmeans, nearest_cod
 from .vqgan import (PatchDiscriminator, VQGANLoss, VQGANTrainer, adaptive_weight, fit_vqgan, hinge_d_loss,
                     hinge_g_loss)
 from .vqvae import VQVAE, load_vqgan, vqvae_loss
+from .siamese import Siamese, best_threshold, margin_loss, pair_scores, siamese_loss, verification_accuracy
 from .vae import VAE, active_units, gaussian_kl, gaussian_nll, reparameterize, vae_loss
 
 __all__ = ["Autoencoder", "Decoder", "Encoder", "conv_block", "VectorQuantizer", "VQOutput", "ema_update", "kmeans",
@@ -23,7 +24,8 @@ __all__ = ["Autoencoder", "Decoder", "Encoder", "conv_block", "VectorQuantizer",
            "perceptual_distance", "PatchDiscriminator", "VQGANLoss", "VQGANTrainer", "adaptive_weight", "fit_vqgan",
            "hinge_d_loss", "hinge_g_loss", "SoundEncoder", "Features", "masked_mean", "to_grid", "ConcatFusion",
            "CrossAttention", "CrossAttentionFusion", "EarlyFusion", "FiLMBlock", "FiLMFusion", "LateFusion",
-           "LowRankFusion", "QuestionAttentionFusion", "TensorFusion", "TransformerFusion", "mlp_head", "ImageEncoder", "GridMLP", "GridTokens", "PatchTokens", "sincos_2d", "STRATEGIES",
+           "LowRankFusion", "QuestionAttentionFusion", "TensorFusion", "TransformerFusion", "mlp_head", "ImageEncoder", "GridConv", "GridMLP", "GridTokens", "PatchTokens", "sincos_2d", "STRATEGIES",
            "MultimodalModel", "build_model", "evaluate", "fit_classifier", "predict", "vq_latents", "BagOfWords",
            "PretrainedTextEncoder", "TextEncoder", "minilm_source", "CLIP", "class_embeddings", "clip_loss", "info_nce", "multi_positive_info_nce",
-           "recall_at_k"]
+           "recall_at_k", "Siamese", "best_threshold", "margin_loss", "pair_scores", "siamese_loss",
+           "verification_accuracy"]

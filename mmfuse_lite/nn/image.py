@@ -94,6 +94,32 @@ class PatchTokens(nn.Module):
         return Features(what + self.pos, None, what.mean(1))
 
 
+class GridConv(nn.Module):
+    """(B, C, S, S) grid (the VQGAN's latents) -> Features with a summary vector only.
+
+    Two 3x3 convolutions read every cell with the same weights, so an object is
+    recognised wherever it is, from fewer examples than a flat MLP needs; a 1x1
+    convolution squeezes each cell to ``squeeze`` channels, and a linear layer over the
+    flattened map keeps each cell's place. Chapter 8's Siamese network uses it.
+    """
+
+    def __init__(self, channels: int = 16, size: int = 8, dim: int = 64, width: int = 32, squeeze: int = 8):
+        super().__init__()
+        for name, v in (("channels", channels), ("size", size), ("dim", dim), ("width", width), ("squeeze", squeeze)):
+            check_positive_int(v, name)
+        self.net = nn.Sequential(nn.Conv2d(channels, width, 3, padding=1), nn.GELU(),
+                                 nn.Conv2d(width, width, 3, padding=1), nn.GELU(),
+                                 nn.Conv2d(width, squeeze, 1), nn.Flatten(), nn.Linear(squeeze * size * size, dim))
+        self.dim, self.in_channels, self.size = dim, channels, size
+
+    def forward(self, grid: torch.Tensor) -> Features:
+        check_image_batch(grid, self.in_channels, name="grid")
+        check_fits_module(grid, self, "grid")
+        if grid.shape[-2:] != (self.size, self.size):
+            raise ValueError(f"expected a {self.size} x {self.size} grid, got shape {tuple(grid.shape)}")
+        return Features(None, None, self.net(grid))
+
+
 class GridMLP(nn.Module):
     """(B, C, S, S) grid (the VQGAN's latents) -> Features with a summary vector only.
 

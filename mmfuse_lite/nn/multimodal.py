@@ -149,10 +149,10 @@ def classification_loss(model: nn.Module, batch: dict):
 
 
 def fit_classifier(model: nn.Module, data, steps: int, lr: float = 2e-3, device: str = "cpu",
-                   desc: str = "training", progress: bool = True, cosine: bool = False) -> dict:
+                   desc: str = "training", progress: bool = True, cosine: bool = False, warmup: int = 0) -> dict:
     """:func:`mmfuse_lite.train.fit` with the cross-entropy loss."""
     return fit(model, classification_loss, data, steps, lr=lr, device=device, desc=desc, progress=progress,
-               cosine=cosine)
+               cosine=cosine, warmup=warmup)
 
 
 @torch.no_grad()
