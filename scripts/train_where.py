@@ -2,6 +2,8 @@
 
     python scripts/train_where.py --runs concatenation FiLM attention    # the shipped where-models (about 40 min)
     python scripts/train_where.py --task hop --steps 10000               # the shipped two-hop models, every fusion
+    python scripts/train_where.py --runs transformer --steps 10000 --lr 1e-3 --warmup 500 \
+        --init fusion_hop_transformer                                    # the where-transformer, from the two-hop one
     python scripts/train_where.py --steps 200 --out /tmp/where           # a quick try
 
 A where-question names one or two objects of a scene and asks on which side of the other
@@ -12,6 +14,11 @@ attention and a multimodal transformer read the shipped VQGAN's latent grid and 
 question with a GRU, train with Adam and a cosine learning-rate decay at the same budget,
 and are scored on ShapesWorld("val", n=2000) and ("test", n=4000), two or more objects per
 scene. Each is shipped, with a card, as ``data/checkpoints/fusion_where_<name>``.
+
+From scratch, the transformer stays on the words-alone plateau of the where-questions
+(loss ln 2: the words say which axis is asked, nothing says which side) for thousands of
+steps, with or without a warm-up of the learning rate; ``--init`` starts it from the
+shipped two-hop transformer, which already finds a named object.
 
 ``--task hop`` asks the two-hop colour questions instead ("what colour is the shape nearest
 to the red circle ?", three objects per scene): the model must find the named object, then
@@ -34,21 +41,24 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 RUNS = QUESTION_FUSIONS
 
 
-def warm_start(model, name: str) -> int:
-    """Copy a shipped model's weights into ``model`` where the names and shapes match; an
-    embedding table with more rows here keeps the source's rows for the first words (the
-    question tokenizers share their first words and append their own). Returns the count."""
-    source, _ = load_fusion(name)
+def warm_start(model, name: str, task: str) -> int:
+    """Copy a shipped question model's weights into ``model`` where names and shapes match.
+    The word embedding is copied word by word: a word of this task's tokenizer gets the
+    source's row for the same word, a word the source never saw keeps its fresh row.
+    Returns the number of tensors copied (fully or row by row)."""
+    source, card = load_fusion(name)
     theirs, ours, copied = source.state_dict(), model.state_dict(), 0
+    words = question_tokenizer(card["config"]["task"]).vocab
+    rows = [(i, words.index(w)) for i, w in enumerate(question_tokenizer(task).vocab) if w in words]
     for k, v in ours.items():
         w = theirs.get(k)
         if w is None or w.dim() != v.dim():
             continue
-        if w.shape == v.shape:
+        if k.endswith("embed.weight") and w.shape[1:] == v.shape[1:]:
+            for i, j in rows:
+                v[i].copy_(w[j])
+        elif w.shape == v.shape:
             v.copy_(w)
-        elif k.endswith("embed.weight") and w.shape[1:] == v.shape[1:]:
-            n = min(len(w), len(v))
-            v[:n].copy_(w[:n])
         else:
             continue
         copied += 1
@@ -66,7 +76,7 @@ def main():
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=0, help="steps of linear learning-rate warm-up")
     ap.add_argument("--init", default=None, help="start from this shipped question model (e.g. fusion_hop_transformer) "
-                    "wherever names and shapes match; the word embedding keeps the rows of the words both tasks share")
+                    "wherever names and shapes match; the word embedding is copied word by word")
     ap.add_argument("--dim", type=int, default=32)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "data" / "checkpoints"))
@@ -84,7 +94,7 @@ def main():
         torch.manual_seed(args.seed)
         model = build_from_card(config)
         if args.init:
-            copied = warm_start(model, args.init)
+            copied = warm_start(model, args.init, args.task)
             print(f"{name}: {copied} tensors from {args.init}", flush=True)
         batches = Batches({k: data["train"][k] for k in ("image", "text", "label")}, args.batch_size, args.seed)
         t0 = time.perf_counter()

@@ -192,6 +192,39 @@ def test_converged_where_models_meet_chapter_7s_target():
     assert acc["attention"] >= 0.97 and acc["concatenation"] <= 0.60
 
 
+def test_converged_where_transformer_says_how_it_started():
+    """Chapter 7, section 7.6: the where-transformer left the words-alone plateau only from
+    the two-hop transformer's weights; its card must say so, and it answers like attention."""
+    card = checkpoints.load_card(checkpoints.shipped("fusion_where_transformer"))
+    assert card["metrics"]["init"] == "fusion_hop_transformer" and "--init fusion_hop_transformer" in card["command"]
+    assert card["metrics"]["test_accuracy"] >= 0.97
+
+
+SIAMESE = ["siamese_scenes", "siamese_scenes_untied"]
+
+
+@functools.lru_cache(maxsize=None)
+def twin_pairs(split, n):
+    from mmfuse_lite.nn.siamese import scene_pair_latents
+    return scene_pair_latents(split, n, seed=0)
+
+
+def test_siamese_checkpoints_reload_and_rescore():
+    from mmfuse_lite.nn.siamese import load_siamese, verification_scores
+    (val, _), (test, pairs) = twin_pairs("val", 2000), twin_pairs("test", 4000)
+    scores = {}
+    for name in SIAMESE:
+        model, card = load_siamese(name)
+        scores[name] = verification_scores(model, val, test, pairs["change"])
+        for key, value in scores[name].items():
+            assert value == pytest.approx(card["metrics"][f"test_{key}"], abs=2e-3), (name, key)
+        assert card["config"]["shared"] == (name == "siamese_scenes")
+    # chapter 8, section 8.9: one encoder does at least as well as two, and only it is symmetric
+    shared, untied = scores["siamese_scenes"], scores["siamese_scenes_untied"]
+    assert shared["accuracy"] >= untied["accuracy"] - 0.01 and shared["accuracy"] >= 0.9
+    assert shared["asymmetry"] < 1e-5 and untied["asymmetry"] > 0.01
+
+
 def test_converged_two_hop_models_order_as_chapter_7_says():
     """Chapter 7, section 7.6: at one budget the transformer answers the two-hop questions,
     FiLM is far behind, attention and concatenation barely beat a guess between two objects."""
