@@ -190,6 +190,8 @@ SHIPPED_SHA256 = {
     "fusion_where_concatenation.safetensors": "76e26f2b46975c7c89b0504ca935dcf499539635f36182058f2774606fdc55fe",
     "fusion_where_film.json": "6e3fc474cbcc0472ae9c4529a955fefcc54c324dd069fe05093e9997950f0739",
     "fusion_where_film.safetensors": "bbeeec61b58c263679576a37c1c56c71718d466504490078f54079a2c4b13c24",
+    "fusion_where_transformer.json": "8747b5e184dab2055eeabf68a4e14835916d7da4897c20341cb34a1bc58b7d76",
+    "fusion_where_transformer.safetensors": "6a234da15fe29b313afbc1a86bff3113b6e2d0bffbed41e37b352f68bb701a84",
     "pair_vqgan.json": "7f8e1783c83b24853a2d77ab9da5b484a4e0d535059a865d1a613fcb20146efe",
     "pair_vqgan.safetensors": "e461a647bffe4655bd847e5c25f564eaa64bc9b08e1a637b245b7b928382f6f0",
     "pair_vqvae.json": "026654df924d39d86e2db86d196ccf34511dcf443276db6cc8d7a9ce1d3dc6bb",
