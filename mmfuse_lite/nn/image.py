@@ -94,6 +94,15 @@ class PatchTokens(nn.Module):
         return Features(what + self.pos, None, what.mean(1))
 
 
+def _grid_vector(module: nn.Module, grid: torch.Tensor) -> Features:
+    """``module.net`` on a checked (B, C, S, S) grid, as a summary vector (GridConv, GridMLP)."""
+    check_image_batch(grid, module.in_channels, name="grid")
+    check_fits_module(grid, module, "grid")
+    if grid.shape[-2:] != (module.size, module.size):
+        raise ValueError(f"expected a {module.size} x {module.size} grid, got shape {tuple(grid.shape)}")
+    return Features(None, None, module.net(grid))
+
+
 class GridConv(nn.Module):
     """(B, C, S, S) grid (the VQGAN's latents) -> Features with a summary vector only.
 
@@ -113,11 +122,7 @@ class GridConv(nn.Module):
         self.dim, self.in_channels, self.size = dim, channels, size
 
     def forward(self, grid: torch.Tensor) -> Features:
-        check_image_batch(grid, self.in_channels, name="grid")
-        check_fits_module(grid, self, "grid")
-        if grid.shape[-2:] != (self.size, self.size):
-            raise ValueError(f"expected a {self.size} x {self.size} grid, got shape {tuple(grid.shape)}")
-        return Features(None, None, self.net(grid))
+        return _grid_vector(self, grid)
 
 
 class GridMLP(nn.Module):
@@ -137,8 +142,4 @@ class GridMLP(nn.Module):
         self.dim, self.in_channels, self.size = dim, channels, size
 
     def forward(self, grid: torch.Tensor) -> Features:
-        check_image_batch(grid, self.in_channels, name="grid")
-        check_fits_module(grid, self, "grid")
-        if grid.shape[-2:] != (self.size, self.size):
-            raise ValueError(f"expected a {self.size} x {self.size} grid, got shape {tuple(grid.shape)}")
-        return Features(None, None, self.net(grid))
+        return _grid_vector(self, grid)
