@@ -431,6 +431,33 @@ def check_margin_loss(fn) -> bool:
     return _passed(name, len(cases))
 
 
+def check_uncertainty_weighting(fn) -> bool:
+    """Check ``fn(losses, log_vars)`` -> Kendall, Gal and Cipolla's (2018) total loss for
+    classification tasks: sum_t exp(-s_t) L_t + s_t / 2, with s_t = log sigma_t^2."""
+    from .nn.multitask import uncertainty_total
+    name = "check_uncertainty_weighting"
+    g = torch.Generator().manual_seed(0)
+    cases = [("3 tasks, s = 0", torch.rand(3, generator=g) * 2, torch.zeros(3)),
+             ("4 tasks, mixed s", torch.rand(4, generator=g) * 2, torch.tensor([-1.5, 0.3, 1.2, -0.2]))]
+    for case, losses, s in cases:
+        want = uncertainty_total(losses, s)
+        got = _call(name, fn, losses.clone(), s.clone())
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            got = got.reshape(())
+            wrong = {"left out the s_t / 2 term: without it every weight exp(-s_t) runs off to 0, and so does "
+                     "the loss": (torch.exp(-s) * losses).sum(),
+                     "added s_t, not s_t / 2 (log sigma = s / 2 when s = log sigma^2)":
+                         (torch.exp(-s) * losses + s).sum(),
+                     "weighted by exp(+s_t): the weight is 1 / sigma^2 = exp(-s_t)": (torch.exp(s) * losses + s / 2).sum(),
+                     "took the mean over the tasks: Kendall et al. sum them": (torch.exp(-s) * losses + s / 2).mean(),
+                     "forgot the weights: exp(-s_t) must multiply L_t": (losses + s / 2).sum()}
+            for why, value in wrong.items():
+                if not torch.allclose(value, want, atol=1e-6) and torch.allclose(got, value, atol=1e-5):
+                    raise ExerciseError(f"{name} [{case}]: you {why}; expected {want.item():.4f}, got {got.item():.4f}.")
+        _expect_close(name, case, got, want, 1e-5, "The total is (torch.exp(-log_vars) * losses + log_vars / 2).sum().")
+    return _passed(name, len(cases))
+
+
 def check_info_nce(fn) -> bool:
     """Check ``fn(logits)`` -> the symmetric InfoNCE loss of a (B, B) logit matrix whose
     diagonal holds the matching pairs: the mean of the row-wise and column-wise cross-entropy."""

@@ -235,3 +235,29 @@ def test_chapter9_prior_pieces_match_package():
     scores = torch.randn(3, layout.vocab_size, generator=g)
     for low, high in ((layout.code_offset, layout.vocab_size), (0, layout.text_vocab)):
         assert torch.equal(ns["AllowTokens"](low, high)(None, scores), P.AllowTokens(low, high)(None, scores))
+
+
+def test_chapter7_multitask_matches_package():
+    from mmfuse_lite.nn import multitask as MT
+    ns = chapter_namespace("07_attention_fusion.ipynb", extra={"F": torch.nn.functional, "nn": torch.nn})
+    tasks = {"colour": 6, "count": 3, "where": 4}
+    g = torch.Generator().manual_seed(0)
+    batch = {"image": torch.randn(9, 16, 8, 8, generator=g), "text": torch.randint(1, 20, (9, 7), generator=g),
+             "label": torch.tensor([0, 5, 2, 1, 0, 2, 3, 1, 0]), "task": torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 2])}
+    torch.manual_seed(0)
+    theirs = MT.build_multitask(tasks, 20, width=8, weighting="uncertainty")
+    with torch.no_grad():
+        theirs.weighting.log_vars.copy_(torch.tensor([0.3, -1.0, 0.5]))
+    torch.manual_seed(1)                                      # other weights, then theirs loaded
+    fresh = MT.build_multitask(tasks, 20, width=8)
+    ours = ns["MultiTaskModel"](dict(fresh.encoders), fresh.fusion, dict(fresh.heads), ns["UncertaintyWeights"](tasks))
+    ours.load_state_dict(theirs.state_dict())
+    assert ours.tasks == theirs.tasks == list(tasks)
+    theirs.train(), ours.train()
+    a, b = ours(batch), theirs(batch)
+    assert a.keys() == b.keys() and all(torch.allclose(a[t], b[t], atol=1e-6) for t in a)
+    (la, ma), (lb, mb) = ns["multitask_loss"](ours, batch), MT.multitask_loss(theirs, batch)
+    assert torch.allclose(la, lb, atol=1e-6) and ma == pytest.approx(mb)
+    assert ns["UncertaintyWeights"](tasks).weights() == pytest.approx(MT.UncertaintyWeights(tasks).weights())
+    only = {k: v[:3] for k, v in batch.items()}              # rows of one task: the others get no logits
+    assert set(ours(only)) == set(theirs(only)) == {"colour"}

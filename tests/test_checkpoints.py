@@ -20,7 +20,8 @@ def test_the_expected_checkpoints_are_shipped_with_cards():
             "fusion_caption_film", "fusion_caption_late", "fusion_caption_image", "fusion_caption_text",
             "fusion_where_concatenation", "fusion_where_film", "fusion_where_attention", "clip_shapes",
             "vae_beta1", "vae_beta4", "vae_beta16", "vae_beta64", "cvae",
-            "fusion_hop_concatenation", "fusion_hop_film", "fusion_hop_attention", "fusion_hop_transformer"} <= set(SHIPPED)
+            "fusion_hop_concatenation", "fusion_hop_film", "fusion_hop_attention", "fusion_hop_transformer",
+            *MULTITASK} <= set(SHIPPED)
     for name in SHIPPED:
         card = json.loads((ROOT / "data" / "checkpoints" / f"{name}.json").read_text())
         assert card["command"].startswith("python scripts/") and card["metrics"] and card["config"]
@@ -355,3 +356,28 @@ def test_saved_checkpoints_are_ordinary_files_readable_by_others(tmp_path):
         os.umask(old)
     for suffix in (".safetensors", ".json"):
         assert (tmp_path / f"m{suffix}").stat().st_mode & 0o777 == 0o644, suffix
+
+
+MULTITASK = ["multitask_colour", "multitask_count", "multitask_where", "multitask_shared", "multitask_uncertainty",
+             "multitask_colour_small", "multitask_shared_small", "multitask_shared_double"]
+
+
+def test_multitask_checkpoints_reload_and_rescore():
+    from mmfuse_lite.nn.multitask import evaluate_tasks, load_multitask, multitask_data
+    test = multitask_data("test", 4000, seed=0)
+    scores, cards = {}, {}
+    for name in MULTITASK:
+        model, cards[name] = load_multitask(name)
+        scores[name] = evaluate_tasks(model, {t: test[t] for t in model.tasks})
+        for task, value in scores[name].items():
+            assert value == pytest.approx(cards[name]["metrics"][f"test_{task}"], abs=2e-3), (name, task)
+    assert {cards[n]["metrics"]["steps"] for n in MULTITASK if n != "multitask_shared_double"} == {12000}
+    # chapter 7, section 7.8: what sharing costs and what the weighting does
+    alone = {t: scores[f"multitask_{t}"][t] for t in ("colour", "count", "where")}
+    shared, unc = scores["multitask_shared"], scores["multitask_uncertainty"]
+    assert min(alone.values()) >= 0.98
+    assert shared["colour"] >= alone["colour"] - 0.02 and shared["count"] >= 0.99
+    assert shared["where"] <= alone["where"] - 0.1, "negative transfer on the where-questions"
+    assert unc["where"] <= 0.6 and cards["multitask_uncertainty"]["metrics"]["loss_weights"]["count"] > 100
+    assert scores["multitask_shared_small"]["colour"] >= scores["multitask_colour_small"]["colour"] + 0.03
+    assert scores["multitask_shared_double"]["where"] >= 0.97, "with twice the steps the where-gap closes"

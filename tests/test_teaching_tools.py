@@ -40,6 +40,7 @@ REFERENCE = {
                                  + torch.nn.functional.cross_entropy(l.t(), torch.arange(len(l)))) / 2,
     "check_margin_loss": lambda d, same, m: (same * d ** 2 + (1 - same) * (m - d).clamp(min=0) ** 2).mean(),
     "check_guidance": lambda c, u, s: u.log_softmax(-1) + s * (c.log_softmax(-1) - u.log_softmax(-1)),
+    "check_uncertainty_weighting": lambda losses, s: (torch.exp(-s) * losses + s / 2).sum(),
     "check_join_tokens": lambda cls, parts: (
         torch.cat([cls.expand(len(parts[0][0]), -1, -1)] + [t for t, _ in parts], 1),
         ~torch.cat([torch.ones(len(parts[0][0]), 1, dtype=torch.bool)]
@@ -67,6 +68,7 @@ WRONG = {
                           "swapped the two terms"),
     "check_guidance": (lambda c, u, s: u.log_softmax(-1) + s * (u.log_softmax(-1) - c.log_softmax(-1)),
                        "start from the unconditional"),
+    "check_uncertainty_weighting": (lambda losses, s: (torch.exp(-s) * losses).sum(), "left out the s_t / 2 term"),
     "check_join_tokens": (lambda cls, parts: (
         torch.cat([cls.expand(len(parts[0][0]), -1, -1)] + [t for t, _ in parts], 1),
         torch.cat([torch.ones(len(parts[0][0]), 1, dtype=torch.bool)]
@@ -197,3 +199,15 @@ def test_prior_explorer_shows_samples_and_errors():
     w.caption.value = "a red zebra"
     assert "zebra" in w.out.outputs[0]["text"]
     matplotlib.pyplot.close("all")
+
+
+def test_check_uncertainty_weighting_names_each_mistake():
+    wrong = {
+        "added s_t, not s_t / 2": lambda l, s: (torch.exp(-s) * l + s).sum(),
+        r"exp\(\+s_t\)": lambda l, s: (torch.exp(s) * l + s / 2).sum(),
+        "took the mean": lambda l, s: (torch.exp(-s) * l + s / 2).mean(),
+        "forgot the weights": lambda l, s: (l + s / 2).sum(),
+    }
+    for hint, fn in wrong.items():
+        with pytest.raises(ExerciseError, match=hint):
+            exercises.check_uncertainty_weighting(fn)

@@ -42,6 +42,7 @@ QUESTIONS = {
              "y": ("is the {0} above or below the {1} ?", "is the {0} at the top or at the bottom ?")},
     # "hop" questions name one object and ask about another, found by where it is relative to the first
     "hop": ("what colour is the shape {near} to the {0} ?", "which colour does the shape {near} to the {0} have ?"),
+    "count": ("how many shapes are there ?", "how many shapes are in the picture ?"),
 }
 SIDES = ("left", "right", "above", "below")
 # Words that only the "where" questions use. They stay out of the default vocabulary, so the
@@ -51,6 +52,8 @@ WHERE_WORDS = ("or",)
 # The word only the two-hop colour questions use (see :func:`hop_question`).
 NEAR_WORDS = ("nearest", "closest")
 HOP_WORDS = ("shape", *NEAR_WORDS)
+# The words only the counting questions use (see :func:`count_question`).
+COUNT_WORDS = ("how", "many", "shapes", "are")
 SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
 
 
@@ -171,6 +174,11 @@ def colour_question(scene: dict, i: int, rng: np.random.Generator) -> tuple[str,
     return q, int(scene["colour"][i, j])
 
 
+def count_question(scene: dict, i: int, rng: np.random.Generator) -> tuple[str, int]:
+    """'how many shapes are there ?' about scene i; answer = number of objects - 1 (0, 1, 2)."""
+    return pick(rng, QUESTIONS["count"]), int(scene["count"][i]) - 1
+
+
 def grammar_words() -> list[str]:
     """Every word the grammar can produce, sorted."""
     texts = [*COLOURS, *(w for v in SHAPE_WORDS.values() for w in v),
@@ -223,7 +231,8 @@ class WordTokenizer:
         """Raise a clear ValueError if ``texts`` use a word outside the vocabulary."""
         unknown = self.unknown_words(texts)
         if unknown:
-            fix = next((f"extra_words={name}" for name, words in (("WHERE_WORDS", WHERE_WORDS), ("HOP_WORDS", HOP_WORDS))
+            fix = next((f"extra_words={name}" for name, words in (("WHERE_WORDS", WHERE_WORDS), ("HOP_WORDS", HOP_WORDS),
+                                                                            ("COUNT_WORDS", COUNT_WORDS))
                         if set(unknown) <= set(words)), f"extra_words={unknown}")
             raise ValueError(f"{what} use words outside the tokenizer's vocabulary: {unknown}; "
                              f"build it with WordTokenizer({fix})")

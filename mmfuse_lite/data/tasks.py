@@ -19,6 +19,9 @@ hop        "what colour is the shape nearest to  colour of the object        ima
            the red circle ?" (three objects);    nearest to it (6)            question
            tokenize with
            WordTokenizer(extra_words=HOP_WORDS)
+count      "how many shapes are there ?";        number of objects - 1 (3)    image
+           tokenize with
+           WordTokenizer(extra_words=COUNT_WORDS)
 ========== ===================================== ============================ =========
 
 Negatives and questions are balanced so that the text alone carries no signal
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .captions import SIDES, caption, caption_order, colour_question, hop_question, relation_question, side_question
+from .captions import SIDES, caption, caption_order, colour_question, count_question, hop_question, relation_question, side_question
 from .world import COLOURS, GRID, HELDOUT, SHAPES
 
 TASKS = {
@@ -39,6 +42,7 @@ TASKS = {
     "query": dict(num_classes=len(COLOURS), min_objects=2, max_objects=3),
     # three objects, so that the named object's partner is not simply "the other one"
     "hop": dict(num_classes=len(COLOURS), min_objects=3, max_objects=3),
+    "count": dict(num_classes=3, min_objects=1, max_objects=3),
 }
 ATTRIBUTES = ("colour", "shape", "size", "position")
 
@@ -129,6 +133,10 @@ def make_task(scenes: dict, caption_seeds: np.ndarray, task: str, rng: np.random
             labels.append(a)
         elif task == "hop":
             q, a = hop_question(scenes, i, rng)
+            texts.append(q)
+            labels.append(a)
+        elif task == "count":
+            q, a = count_question(scenes, i, rng)
             texts.append(q)
             labels.append(a)
         else:
