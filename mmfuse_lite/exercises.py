@@ -291,7 +291,8 @@ __all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck
            "check_nearest_code", "check_straight_through", "check_perplexity",
            "check_ema_update", "check_fsq_bound", "check_hinge_d_loss", "check_adaptive_weight",
            "check_product_of_experts", "check_tensor_fusion", "check_attention_readout", "check_info_nce",
-           "check_guidance", "check_join_tokens"]
+           "check_guidance", "check_join_tokens", "check_gaussian_kl", "check_margin_loss",
+           "check_uncertainty_weighting", "check_greedy_decoding"]
 
 
 def _reject_average(name: str, case: str, got, averaged: torch.Tensor) -> None:
@@ -456,6 +457,52 @@ def check_uncertainty_weighting(fn) -> bool:
                     raise ExerciseError(f"{name} [{case}]: you {why}; expected {want.item():.4f}, got {got.item():.4f}.")
         _expect_close(name, case, got, want, 1e-5, "The total is (torch.exp(-log_vars) * losses + log_vars / 2).sum().")
     return _passed(name, len(cases))
+
+
+def check_greedy_decoding(fn) -> bool:
+    """Check ``fn(decoder, z, bos_id, eos_id, max_words)`` -> greedy answers (B, <= max_words):
+    each row's words, most likely first, fed back with the hidden state, <pad> (0) from <eos> on."""
+    from .nn.vqa import AnswerDecoder, greedy_decode
+    name = "check_greedy_decoding"
+    torch.manual_seed(2)
+    decoder = AnswerDecoder(9, 6, 5, 8).eval()
+    with torch.no_grad():                     # answers of different lengths, never <pad> (0) or <bos> (1)
+        decoder.out.weight.mul_(3)
+        decoder.out.bias[2] += 1.0
+        decoder.out.bias[:2] -= 10.0
+    z = torch.randn(64, 6, generator=torch.Generator().manual_seed(1)) * 2
+    want = greedy_decode(decoder, z, 1, 2, 0, 4)
+
+    def variant(feed_back=True, keep_state=True, stop=True, keep_eos=False):
+        word, h, out = torch.full((len(z), 1), 1), None, []
+        done = torch.zeros(len(z), dtype=torch.bool)
+        for _ in range(4):
+            logits, h2 = decoder(z, word, h if keep_state else None)
+            h, nxt = h2, logits[:, -1].argmax(-1, keepdim=True)
+            word = nxt if feed_back else word
+            ended = done | (nxt[:, 0] == 2)
+            shown = torch.where(done[:, None] if keep_eos else ended[:, None], 0, nxt)
+            out.append(shown if stop else torch.where(nxt == 2, 0, nxt))
+            done = ended
+        return torch.cat(out, 1)
+
+    with torch.no_grad():
+        got = _call(name, fn, decoder, z.clone(), 1, 2, 4)
+    if isinstance(got, torch.Tensor) and got.shape == (len(z), 4) and want.shape[1] < 4:
+        got = got[:, :want.shape[1]] if (got[:, want.shape[1]:] == 0).all() else got
+    if isinstance(got, torch.Tensor) and got.shape == want.shape and not torch.equal(got, want):
+        wrong = {"fed <bos> at every step instead of the word just written": variant(feed_back=False),
+                 "started every step from a fresh hidden state: pass the h the decoder returned": variant(keep_state=False),
+                 "kept writing after <eos>: from a row's <eos> on, its answer is <pad>": variant(stop=False),
+                 "kept the <eos> itself in the answer: it marks the end, it is not a word": variant(keep_eos=True)}
+        for why, value in wrong.items():
+            if value.shape == got.shape and not torch.equal(value, want) and torch.equal(got, value):
+                raise ExerciseError(f"{name}: you {why}; expected rows {want[:3].tolist()}, got {got[:3].tolist()}.")
+    if not isinstance(got, torch.Tensor) or got.shape != want.shape or not torch.equal(got.long(), want):
+        raise ExerciseError(f"{name}: expected a ({len(z)}, <= 4) long tensor, rows {want[:3].tolist()} ..., got "
+                            f"{describe(got) if not isinstance(got, torch.Tensor) else got[:3].tolist()}. Each step: "
+                            "logits, h = decoder(z, word, h); word = logits[:, -1].argmax(-1, keepdim=True).")
+    return _passed(name, len(z))
 
 
 def check_info_nce(fn) -> bool:

@@ -261,3 +261,25 @@ def test_chapter7_multitask_matches_package():
     assert ns["UncertaintyWeights"](tasks).weights() == pytest.approx(MT.UncertaintyWeights(tasks).weights())
     only = {k: v[:3] for k, v in batch.items()}              # rows of one task: the others get no logits
     assert set(ours(only)) == set(theirs(only)) == {"colour"}
+
+
+def test_chapter7_vqa_matches_package():
+    from mmfuse_lite.nn import vqa as V
+    ns = chapter_namespace("07_attention_fusion.ipynb", extra={"F": torch.nn.functional, "nn": torch.nn,
+                                                              "greedy_decode": V.greedy_decode})
+    g = torch.Generator().manual_seed(0)
+    batch = {"image": torch.randn(6, 16, 8, 8, generator=g), "text": torch.randint(3, 20, (6, 7), generator=g),
+             "label": torch.tensor([[1, 5, 2, 0], [1, 7, 9, 2], [1, 4, 2, 0]] * 2), "task": torch.tensor([0, 1, 2] * 2)}
+    torch.manual_seed(0)
+    theirs = V.build_vqa(20, width=8)
+    torch.manual_seed(1)                                      # other weights, then theirs loaded
+    fresh = V.build_vqa(20, width=8)
+    ours = ns["VQAModel"](dict(fresh.encoders), fresh.fusion, ns["AnswerDecoder"](20, 32))
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
+    ours.load_state_dict(theirs.state_dict())
+    theirs.train(), ours.train()
+    assert torch.allclose(ours(batch), theirs(batch), atol=1e-6)
+    (la, ma), (lb, mb) = ns["vqa_loss"](ours, batch), V.vqa_loss(theirs, batch)
+    assert torch.allclose(la, lb, atol=1e-6) and ma == pytest.approx(mb)
+    ours.eval(), theirs.eval()
+    assert torch.equal(ours.generate(batch), theirs.generate(batch))

@@ -9,11 +9,26 @@ from mmfuse_lite.exercises import ExerciseError
 from mmfuse_lite.nn import Autoencoder
 from mmfuse_lite.nn.fsq import fsq_bound
 from mmfuse_lite.nn.quantize import ema_update
+from mmfuse_lite.nn.vqa import greedy_decode
 from mmfuse_lite.nn.vqgan import adaptive_weight, hinge_d_loss
 
 
 def _ema_not_in_place(size, total, h, idx, decay, eps):
     return ema_update(size.clone(), total.clone(), h, idx, decay, eps)
+
+
+def _greedy(decoder, z, bos, eos, max_words, feed_back=True, keep_state=True, stop=True, keep_eos=False):
+    """Greedy decoding, right by default; each flag off is one mistake a learner makes."""
+    word, h, out = torch.full((len(z), 1), bos), None, []
+    done = torch.zeros(len(z), dtype=torch.bool)
+    for _ in range(max_words):
+        logits, h2 = decoder(z, word, h if keep_state else None)
+        h, nxt = h2, logits[:, -1].argmax(-1, keepdim=True)
+        word = nxt if feed_back else word
+        ended = done | (nxt[:, 0] == eos)
+        out.append(torch.where((done if keep_eos else ended)[:, None], 0, nxt) if stop else torch.where(nxt == eos, 0, nxt))
+        done = ended
+    return torch.cat(out, 1)
 
 
 def _grad_ratio(rec, g, layer, detach=True):
@@ -45,6 +60,7 @@ REFERENCE = {
         torch.cat([cls.expand(len(parts[0][0]), -1, -1)] + [t for t, _ in parts], 1),
         ~torch.cat([torch.ones(len(parts[0][0]), 1, dtype=torch.bool)]
                    + [m if m is not None else torch.ones(t.shape[:2], dtype=torch.bool) for t, m in parts], 1)),
+    "check_greedy_decoding": lambda d, z, bos, eos, n: greedy_decode(d, z, bos, eos, 0, n),
     "check_ema_update": ema_update,
     "check_fsq_bound": fsq_bound,
     "check_hinge_d_loss": hinge_d_loss,
@@ -74,6 +90,7 @@ WRONG = {
         torch.cat([torch.ones(len(parts[0][0]), 1, dtype=torch.bool)]
                   + [m if m is not None else torch.ones(t.shape[:2], dtype=torch.bool) for t, m in parts], 1)),
         "keep-mask"),
+    "check_greedy_decoding": (lambda d, z, bos, eos, n: _greedy(d, z, bos, eos, n, feed_back=False), "fed <bos>"),
     "check_ema_update": (_ema_not_in_place, r"cluster_size after one step.*in place"),
     "check_fsq_bound": (lambda h, levels: torch.tanh(h) * (levels - 1) / 2, r"levels \[8, 6, 3\], channel 0.*offset"),
     "check_hinge_d_loss": (lambda r, f: torch.nn.functional.relu(1 - r).mean() + torch.nn.functional.relu(1 + f).mean(),
@@ -211,3 +228,15 @@ def test_check_uncertainty_weighting_names_each_mistake():
     for hint, fn in wrong.items():
         with pytest.raises(ExerciseError, match=hint):
             exercises.check_uncertainty_weighting(fn)
+
+
+def test_check_greedy_decoding_names_each_mistake_and_accepts_full_width_answers():
+    right = lambda d, z, bos, eos, n: _greedy(d, z, bos, eos, n)          # noqa: E731  (always n columns)
+    assert exercises.check_greedy_decoding(right) is True
+    wrong = {"fresh hidden state": dict(keep_state=False), "kept writing after <eos>": dict(stop=False),
+             "kept the <eos> itself": dict(keep_eos=True)}
+    for hint, flags in wrong.items():
+        with pytest.raises(ExerciseError, match=hint):
+            exercises.check_greedy_decoding(lambda d, z, bos, eos, n, f=flags: _greedy(d, z, bos, eos, n, **f))
+    with pytest.raises(ExerciseError, match="long tensor"):
+        exercises.check_greedy_decoding(lambda d, z, bos, eos, n: [[1, 2]])
