@@ -502,7 +502,8 @@ def check_greedy_decoding(fn) -> bool:
         raise ExerciseError(f"{name}: expected a ({len(z)}, <= 4) long tensor, rows {want[:3].tolist()} ..., got "
                             f"{describe(got) if not isinstance(got, torch.Tensor) else got[:3].tolist()}. Each step: "
                             "logits, h = decoder(z, word, h); word = logits[:, -1].argmax(-1, keepdim=True).")
-    return _passed(name, len(z))
+    print(f"{name}: the answers of all {len(z)} rows are right.")
+    return True
 
 
 def check_info_nce(fn) -> bool:
