@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 
+import numpy as np
 import torch
 
 from .checks import describe
@@ -292,7 +293,7 @@ __all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck
            "check_ema_update", "check_fsq_bound", "check_hinge_d_loss", "check_adaptive_weight",
            "check_product_of_experts", "check_tensor_fusion", "check_attention_readout", "check_info_nce",
            "check_guidance", "check_join_tokens", "check_gaussian_kl", "check_margin_loss",
-           "check_uncertainty_weighting", "check_greedy_decoding"]
+           "check_uncertainty_weighting", "check_greedy_decoding", "check_flip_captions"]
 
 
 def _reject_average(name: str, case: str, got, averaged: torch.Tensor) -> None:
@@ -574,6 +575,44 @@ def check_guidance(fn) -> bool:
         else:
             _expect_close(name, f"scale {scale}", got, want, 1e-5)
     return _passed(name, 2)
+
+
+def check_flip_captions(fn) -> bool:
+    """Check ``fn(captions)`` -> the captions of the mirrored pictures: every "left" becomes
+    "right" and every "right" "left"; nothing else changes."""
+    from .data import ShapesWorld
+    from .data.augment import flip_captions
+    from .data.parse import truth_matrix
+    name = "check_flip_captions"
+    world = ShapesWorld("test", n=60, seed=3)
+    mirrored = dict(world.scenes, col=np.where(world.scenes["col"] >= 0, 2 - world.scenes["col"], -1))
+    cases = [("one caption", ["a small red circle at the top left"]),
+             ("relations and corners", list(world.captions))]
+    for case, captions in cases:
+        want = flip_captions(captions)
+        got = _call(name, fn, list(captions))
+        if isinstance(got, str) or not isinstance(got, (list, tuple)) or not all(isinstance(c, str) for c in got):
+            raise ExerciseError(f"{name} [{case}]: expected a list of strings, one per caption, got {describe(got)}")
+        if len(got) != len(captions):
+            raise ExerciseError(f"{name} [{case}]: expected {len(captions)} captions, got {len(got)}")
+        for before, g, w in zip(captions, got, want):
+            if g == w:
+                continue
+            if g == before:
+                raise ExerciseError(f"{name} [{case}]: {before!r} came back unchanged; in the mirrored picture "
+                                    f"it is {w!r}. (Replacing 'left' by 'right' and then 'right' by 'left' "
+                                    "undoes the first step: swap in one pass, word by word.)")
+            if "left" in g.split() and "right" not in w.split() or "right" in g.split() and "left" not in w.split():
+                raise ExerciseError(f"{name} [{case}]: {before!r} became {g!r}, expected {w!r}. Replacing "
+                                    "'left' by 'right' and then 'right' by 'left' turns both into 'left': swap "
+                                    "them in one pass, word by word.")
+            raise ExerciseError(f"{name} [{case}]: {before!r} became {g!r}, expected {w!r}. Every left and right "
+                                "swaps, also one before a comma ('left,'), and only they: a mirror keeps above, "
+                                "below, colours, shapes and sizes.")
+    true = truth_matrix(list(got), mirrored)
+    if not np.diagonal(true).all():
+        raise ExerciseError(f"{name}: a flipped caption is not true of its mirrored scene")
+    return _passed(name, len(cases))
 
 
 def _never_crash(check):

@@ -250,15 +250,16 @@ def caption_pairs(split: str, n: int, seed: int = 0, vqgan: nn.Module | None = N
     return world, {"image": vq_latents(pixels, vqgan), "text": (tokenizer or WordTokenizer())(world.captions)}
 
 
-def alignment_scores(model: CLIP, world, data: dict, tokenizer) -> dict[str, float]:
+def alignment_scores(model: CLIP, world, data: dict, tokenizer, true=None) -> dict[str, float]:
     """What ``clip_shapes``'s card records, on one split: exact-pair and semantic Recall@1
     both ways, the exact-pair ceilings, and zero-shot accuracy per attribute on the
-    one-object scenes."""
+    one-object scenes. ``true``: the split's truth matrix, if already computed."""
     import numpy as np
     from ..data.parse import truth_matrix
     img, txt = embed(model, data["image"], "image"), embed(model, data["text"], "text")
     sim = img @ txt.t()
-    true = torch.from_numpy(truth_matrix(world.captions, world.scenes))     # true[j, i]: caption j fits image i
+    if true is None:
+        true = torch.from_numpy(truth_matrix(world.captions, world.scenes))     # true[j, i]: caption j fits image i
     one = np.flatnonzero(world.scenes["count"] == 1)
     out = {"r1_i2t": recall_at_k(sim, (1,))[1], "r1_t2i": recall_at_k(sim.t(), (1,))[1],
            "semantic_r1_i2t": semantic_recall_at_1(sim, true.t()), "semantic_r1_t2i": semantic_recall_at_1(sim.t(), true),
