@@ -602,7 +602,7 @@ def check_flip_captions(fn) -> bool:
                 raise ExerciseError(f"{name} [{case}]: {before!r} came back unchanged; in the mirrored picture "
                                     f"it is {w!r}. (Replacing 'left' by 'right' and then 'right' by 'left' "
                                     "undoes the first step: swap in one pass, word by word.)")
-            if "left" in g.split() and "right" not in w.split() or "right" in g.split() and "left" not in w.split():
+            if g == before.replace("left", "right").replace("right", "left"):
                 raise ExerciseError(f"{name} [{case}]: {before!r} became {g!r}, expected {w!r}. Replacing "
                                     "'left' by 'right' and then 'right' by 'left' turns both into 'left': swap "
                                     "them in one pass, word by word.")

@@ -6,7 +6,7 @@
 Every run trains chapter 8's dual encoder (a GridMLP image side and a GRU text side of
 width 64) with the symmetric InfoNCE loss, scores ShapesWorld("val", n=2000) every
 ``--every`` steps (the mean of semantic Recall@1 both ways), keeps the best state, and
-stops after ``--patience`` scores without a gain. The kept state is scored on
+stops after ``--patience`` steps without a gain. The kept state is scored on
 ("test", n=2000) and shipped with a card:
 
 * ``augment_<arm>``: ``--aug-pairs`` training pairs, each drawn ``--views`` times through
@@ -36,13 +36,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", default="augment,frozen,finetuned,scratch", help="any of augment, frozen, finetuned, scratch")
-    ap.add_argument("--arms", default=",".join(ARMS), help="augmentation arms, comma-separated")
+    ap.add_argument("--arms", default=",".join(map(arm_slug, ARMS)), help="augmentation arms (their slugs), comma-separated")
     ap.add_argument("--sizes", default="500,2000,8000", help="training pairs of the transfer runs")
     ap.add_argument("--aug-pairs", type=int, default=1000)
     ap.add_argument("--views", type=int, default=16)
     ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--every", type=int, default=250)
-    ap.add_argument("--patience", type=int, default=4)
+    ap.add_argument("--every", type=int, default=0, help="steps between val scores; 0: about two epochs of the training rows, 10 to 250")
+    ap.add_argument("--patience", type=int, default=750, help="stop after this many steps without a better val score")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
@@ -64,8 +64,9 @@ def main():
         val = {"image": latents["val"] if side == "frozen" else val_px, "text": tokenizer(val_world.captions)}
         test = {"image": latents["test"] if side == "frozen" else test_px, "text": tokenizer(test_world.captions)}
         t0 = time.perf_counter()
-        history = fit_on_val(model, train, val_world, val, tokenizer, args.steps, args.every, args.batch_size,
-                             args.lr, args.seed, patience=args.patience, desc=name)
+        every = args.every or max(10, min(250, 2 * len(train["text"]) // args.batch_size))   # about two epochs
+        history = fit_on_val(model, train, val_world, val, tokenizer, args.steps, every, args.batch_size,
+                             args.lr, args.seed, patience=max(1, args.patience // every), desc=name)
         seconds = time.perf_counter() - t0
         metrics = {**{f"val_{k}": v for k, v in alignment_scores(model, val_world, val, tokenizer).items()},
                    **{f"test_{k}": v for k, v in alignment_scores(model, test_world, test, tokenizer).items()},
@@ -75,8 +76,8 @@ def main():
         checkpoints.save(model, pathlib.Path(args.out) / name, config=config, metrics=metrics,
                          command="python scripts/train_transfer.py " + " ".join(a for a in sys.argv[1:]),
                          notes=(f"Adam lr {args.lr}, batches of {args.batch_size}, val (ShapesWorld('val', n=2000)) "
-                                f"scored every {args.every} steps, best state kept, stopped after {args.patience} "
-                                f"scores without a gain (at most {args.steps} steps); test on ('test', n=2000); "
+                                f"scored every {every} steps, best state kept, stopped after {args.patience} "
+                                f"steps without a gain (at most {args.steps} steps); test on ('test', n=2000); "
                                 f"seed {args.seed}; {platform.machine()} with {torch.get_num_threads()} threads"))
         print(f"{name}: best step {history['best_step']} of {history['step'][-1]}, val {history['best_val']:.3f}, "
               f"test semantic R@1 {(metrics['test_semantic_r1_i2t'] + metrics['test_semantic_r1_t2i']) / 2:.3f}, "
@@ -84,7 +85,8 @@ def main():
 
     if "augment" in runs:
         world, px = split("train", args.aug_pairs)
-        for arm in args.arms.split(","):
+        slugs = {arm_slug(a): a for a in ARMS}
+        for arm in (slugs[s] for s in args.arms.split(",")):
             if ARMS[arm] is None:
                 images, captions = px, world.captions
             else:

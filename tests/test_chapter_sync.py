@@ -224,6 +224,14 @@ def test_chapter8_siamese_matches_package():
         assert torch.allclose(ns["siamese_loss"](ours, batch, 0.5)[0], mnn.siamese_loss(theirs, batch, 0.5)[0], atol=1e-6)
 
 
+def test_chapter8_flip_captions_matches_package():
+    from mmfuse_lite.data import ShapesWorld
+    from mmfuse_lite.data.augment import flip_captions
+    ns = chapter_namespace("08_contrastive_alignment.ipynb", extra={"F": torch.nn.functional, "math": __import__("math")})
+    captions = list(ShapesWorld("test", n=200, seed=4).captions) + ["the disc, on the left, is right of the box"]
+    assert ns["flip_captions"](captions) == flip_captions(captions)
+    assert ns["flip_captions"](ns["flip_captions"](captions)) == captions
+
 def test_chapter9_prior_pieces_match_package():
     from mmfuse_lite.nn import prior as P
     ns = chapter_namespace("09_text_to_image.ipynb")

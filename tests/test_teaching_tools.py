@@ -5,6 +5,7 @@ import torch
 matplotlib.use("Agg")
 
 from mmfuse_lite import exercises, viz, widgets
+from mmfuse_lite.data.augment import flip_captions
 from mmfuse_lite.exercises import ExerciseError
 from mmfuse_lite.nn import Autoencoder
 from mmfuse_lite.nn.fsq import fsq_bound
@@ -61,6 +62,7 @@ REFERENCE = {
         ~torch.cat([torch.ones(len(parts[0][0]), 1, dtype=torch.bool)]
                    + [m if m is not None else torch.ones(t.shape[:2], dtype=torch.bool) for t, m in parts], 1)),
     "check_greedy_decoding": lambda d, z, bos, eos, n: greedy_decode(d, z, bos, eos, 0, n),
+    "check_flip_captions": lambda captions: flip_captions(captions),
     "check_ema_update": ema_update,
     "check_fsq_bound": fsq_bound,
     "check_hinge_d_loss": hinge_d_loss,
@@ -91,6 +93,8 @@ WRONG = {
                   + [m if m is not None else torch.ones(t.shape[:2], dtype=torch.bool) for t, m in parts], 1)),
         "keep-mask"),
     "check_greedy_decoding": (lambda d, z, bos, eos, n: _greedy(d, z, bos, eos, n, feed_back=False), "fed <bos>"),
+    "check_flip_captions": (lambda captions: [c.replace("left", "right").replace("right", "left") for c in captions],
+                            "in one pass"),
     "check_ema_update": (_ema_not_in_place, r"cluster_size after one step.*in place"),
     "check_fsq_bound": (lambda h, levels: torch.tanh(h) * (levels - 1) / 2, r"levels \[8, 6, 3\], channel 0.*offset"),
     "check_hinge_d_loss": (lambda r, f: torch.nn.functional.relu(1 - r).mean() + torch.nn.functional.relu(1 + f).mean(),
@@ -240,3 +244,15 @@ def test_check_greedy_decoding_names_each_mistake_and_accepts_full_width_answers
             exercises.check_greedy_decoding(lambda d, z, bos, eos, n, f=flags: _greedy(d, z, bos, eos, n, **f))
     with pytest.raises(ExerciseError, match="long tensor"):
         exercises.check_greedy_decoding(lambda d, z, bos, eos, n: [[1, 2]])
+
+
+def test_check_flip_captions_catches_a_comma_and_a_swapped_vertical():
+    split = lambda captions: [" ".join({"left": "right", "right": "left"}.get(w, w) for w in c.split(" "))  # noqa: E731
+                              for c in captions]
+    with pytest.raises(ExerciseError, match="before a comma"):
+        exercises.check_flip_captions(split)
+    too_much = lambda captions: [c.replace("above", "below") for c in flip_captions(captions)]  # noqa: E731
+    with pytest.raises(ExerciseError, match="a mirror keeps above"):
+        exercises.check_flip_captions(too_much)
+    with pytest.raises(ExerciseError, match="list of strings"):
+        exercises.check_flip_captions(lambda captions: captions[0])
