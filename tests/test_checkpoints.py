@@ -21,7 +21,7 @@ def test_the_expected_checkpoints_are_shipped_with_cards():
             "fusion_where_concatenation", "fusion_where_film", "fusion_where_attention", "clip_shapes",
             "vae_beta1", "vae_beta4", "vae_beta16", "vae_beta64", "cvae",
             "fusion_hop_concatenation", "fusion_hop_film", "fusion_hop_attention", "fusion_hop_transformer",
-            "vqa_seen", "vqa_all", *MULTITASK} <= set(SHIPPED)
+            "vqa_seen", "vqa_all", *MULTITASK, *PAIR_MODELS} <= set(SHIPPED)
     for name in SHIPPED:
         card = json.loads((ROOT / "data" / "checkpoints" / f"{name}.json").read_text())
         assert card["command"].startswith("python scripts/") and card["metrics"] and card["config"]
@@ -395,3 +395,36 @@ def test_vqa_checkpoints_reload_and_rescore():
     # chapter 7, section 7.9: the five trained kinds are answered; the held-out kind is not, until it is taught
     assert min(scores["seen"][k] for k in ("colour", "shape", "count", "where")) >= 0.95
     assert scores["seen"]["nearest"] >= 0.85 and scores["seen"]["hop"] <= 0.1 and scores["all"]["hop"] >= 0.95
+
+
+PAIR_MODELS = [f"augment_{a}" for a in ("none", "caption_true", "flip_caption_kept", "any_hue", "resized_crop")] + [
+    f"transfer_{side}_{n}" for side in ("frozen", "finetuned", "scratch") for n in (500, 2000, 8000)]
+
+
+def test_augment_and_transfer_checkpoints_reload_and_rescore():
+    import torch
+    from mmfuse_lite.data import WordTokenizer
+    from mmfuse_lite.data.parse import truth_matrix
+    from mmfuse_lite.nn import load_vqgan, vq_latents
+    from mmfuse_lite.nn.contrastive import alignment_scores
+    from mmfuse_lite.nn.transfer import load_pair_model, semantic_r1
+    tok, world = WordTokenizer(), ShapesWorld("test", n=2000, seed=0)
+    pixels = torch.from_numpy(world.images).float() / 255
+    latents, true = vq_latents(pixels, load_vqgan()), torch.from_numpy(truth_matrix(world.captions, world.scenes))
+    got = {}
+    for name in PAIR_MODELS:
+        model, card = load_pair_model(name)
+        data = {"image": latents if card["config"]["image_side"] == "frozen" else pixels, "text": tok(world.captions)}
+        got[name] = alignment_scores(model, world, data, tok, true=true)
+        for key in ("semantic_r1_i2t", "semantic_r1_t2i", "zero_shot_colour", "zero_shot_position", "zero_shot_size"):
+            assert got[name][key] == pytest.approx(card["metrics"][f"test_{key}"], abs=2e-3), (name, key)
+    # chapter 8, section 8.10
+    sem = {name: semantic_r1(row) for name, row in got.items()}
+    assert sem["augment_caption_true"] > sem["augment_none"] + 0.1
+    assert got["augment_flip_caption_kept"]["zero_shot_position"] < got["augment_caption_true"]["zero_shot_position"] - 0.2
+    assert got["augment_any_hue"]["zero_shot_colour"] < 0.35
+    for n in (500, 2000, 8000):
+        assert sem[f"transfer_frozen_{n}"] < min(sem[f"transfer_finetuned_{n}"], sem[f"transfer_scratch_{n}"])
+    assert sem["transfer_scratch_500"] > sem["transfer_finetuned_500"] + 0.08
+    assert sem["transfer_finetuned_2000"] > sem["transfer_scratch_2000"]
+    assert sem["transfer_scratch_8000"] > sem["transfer_finetuned_8000"]

@@ -68,10 +68,12 @@ def build_pair_model(image_side: str = "frozen", vocab_size: int = 53, dim: int 
 
 def fit_on_val(model: CLIP, train: dict, val_world, val: dict, tokenizer, steps: int, every: int,
                batch_size: int = 128, lr: float = 2e-3, seed: int = 0, device: str = "cpu",
-               patience: int | None = None, desc: str = "CLIP", progress: bool = True) -> dict:
+               patience: int | None = None, optimizer: torch.optim.Optimizer | None = None,
+               desc: str = "CLIP", progress: bool = True) -> dict:
     """Train with :func:`clip_loss`; every ``every`` steps score ``val`` (mean semantic Recall@1
     of both directions) and keep the best state, which ``model`` holds at the end. With
     ``patience``, stop once that many scores in a row were not better than the best.
+    ``optimizer``: your own (e.g. with parameter groups); by default Adam at ``lr``.
     Returns ``{"step": [...], "val": [...], "best_step": s, "best_val": v}``."""
     from ..data import Batches
     from ..train import adam, fit
@@ -80,7 +82,7 @@ def fit_on_val(model: CLIP, train: dict, val_world, val: dict, tokenizer, steps:
     if every > steps:
         raise ValueError(f"every ({every}) must be at most steps ({steps}): nothing would be scored")
     true = _truth(val_world)
-    optimizer, batches = adam(model.parameters(), lr), Batches(train, batch_size, seed)
+    optimizer, batches = optimizer or adam(model.parameters(), lr), Batches(train, batch_size, seed)
     history, best = {"step": [], "val": []}, (-1.0, 0, None)
     bar = tqdm(range(every, steps + 1, every), desc=desc, disable=not progress, leave=False)
     for step in bar:
