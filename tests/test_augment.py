@@ -87,6 +87,10 @@ def test_augment_relabels_only_the_mirrored_pairs_and_checks_its_arguments():
         A.augment(px, world.captions, g, max_shift=9)
     with pytest.raises(ValueError, match="max_hue"):
         A.augment(px, world.captions, g, max_hue=200)
+    with pytest.raises(ValueError, match="divide by 255"):
+        A.augment(px * 255, world.captions, g)
+    with pytest.raises(TypeError, match="whole pixels"):
+        A.shift(px[:2], torch.tensor([0.5, 1.0]), torch.tensor([0.0, 0.0]))
     images, captions = A.augmented_views(px[:5], world.captions[:5], 3, seed=1)
     assert images.shape == (15, 3, 32, 32) and len(captions) == 15
     with pytest.raises(ValueError, match="views"):

@@ -17,11 +17,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_image_batch, check_number
+from ..checks import check_image_batch, check_number, check_pixel_range
 
 SWAP = {"left": "right", "right": "left"}
-SAFE_SHIFT = 2            # pixels: an object's centre stays in its cell (jitter 1.3 + 2 < 5.3, half a cell)
-SAFE_HUE = 10.0           # degrees: half the smallest gap between two named colours is about 20
+SAFE_SHIFT = 2            # pixels per axis: an object's centre stays in its cell (jitter 1.3 + 2 < 5.3, half a cell)
+SAFE_HUE = 10.0           # degrees in YIQ, where the nearest two named colours (green, cyan) are 38 apart
 
 
 def flip_captions(captions):
@@ -38,16 +38,20 @@ def hflip(images: torch.Tensor) -> torch.Tensor:
 
 
 def shift(images: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
-    """Move each image by (dx, dy) whole pixels, edges repeated: a crop of the padded picture."""
+    """Move each image by (dx, dy) whole pixels: a crop of the picture padded by repeating its
+    edge pixels (which leaves short streaks along the borders)."""
     check_image_batch(images)
     n, _, h, w = images.shape
     if dx.shape != (n,) or dy.shape != (n,):
         raise ValueError(f"dx and dy must have shape ({n},), got {tuple(dx.shape)} and {tuple(dy.shape)}")
+    if dx.is_floating_point() or dy.is_floating_point():
+        raise TypeError(f"dx and dy must be integer tensors (whole pixels), got {dx.dtype} and {dy.dtype}")
     p = int(max(dx.abs().max(), dy.abs().max()))
     padded = F.pad(images, (p, p, p, p), mode="replicate")
-    rows = (torch.arange(h)[None, :] + p - dy[:, None]).long()              # (N, H): source row of each row
-    cols = (torch.arange(w)[None, :] + p - dx[:, None]).long()
-    idx = torch.arange(n)[:, None, None]
+    dx, dy, device = dx.to(images.device), dy.to(images.device), images.device
+    rows = torch.arange(h, device=device)[None, :] + p - dy[:, None]         # (N, H): source row of each row
+    cols = torch.arange(w, device=device)[None, :] + p - dx[:, None]
+    idx = torch.arange(n, device=device)[:, None, None]
     return padded.permute(0, 2, 3, 1)[idx, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
 
 
@@ -57,8 +61,9 @@ def hue_rotate(images: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
     check_image_batch(images)
     if degrees.shape != (len(images),):
         raise ValueError(f"degrees must have shape ({len(images)},), got {tuple(degrees.shape)}")
-    to_yiq = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
-    t = torch.deg2rad(degrees.float())
+    to_yiq = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]],
+                          dtype=images.dtype, device=images.device)
+    t = torch.deg2rad(degrees.to(images))
     c, s, one, zero = torch.cos(t), torch.sin(t), torch.ones_like(t), torch.zeros_like(t)
     rot = torch.stack([torch.stack([one, zero, zero], -1), torch.stack([zero, c, -s], -1),
                        torch.stack([zero, s, c], -1)], -2)                    # (N, 3, 3)
@@ -75,10 +80,13 @@ def augment(images: torch.Tensor, captions, generator: torch.Generator, flip: st
     (mirror, keep the caption: now false for objects off the middle column) or "none".
     max_shift: largest move in pixels; max_hue: largest hue turn in degrees (180: any);
     brightness: images are scaled by a factor in [1 - b, 1 + b].
-    crop_scale below 1: also a random crop of that fraction of the side, resized back
-    (the usual RandomResizedCrop; it moves objects between cells, so captions go false).
+    crop_scale below 1: also a random square crop of that fraction of the side or more,
+    resized back (like torchvision's RandomResizedCrop, whose ``scale`` is a fraction of the
+    area); it moves objects between cells, so captions go false.
+    Random draws come from ``generator`` on the CPU; the images may be on any device.
     """
     check_image_batch(images)
+    check_pixel_range(images, low=0.0, high=1.0)
     if len(captions) != len(images) or isinstance(captions, str):
         raise ValueError(f"expected one caption per image, got {len(images)} images and "
                          f"{1 if isinstance(captions, str) else len(captions)} captions")
@@ -90,7 +98,7 @@ def augment(images: torch.Tensor, captions, generator: torch.Generator, flip: st
     if isinstance(max_shift, bool) or not isinstance(max_shift, int) or not 0 <= max_shift < images.shape[-1] // 4:
         raise ValueError(f"max_shift must be an int in [0, {images.shape[-1] // 4}), got {max_shift!r}")
     n = len(images)
-    u = lambda *shape: torch.rand(*shape, generator=generator)              # noqa: E731
+    u = lambda *shape: torch.rand(*shape, generator=generator).to(images.device)       # noqa: E731
     out, captions = images, list(captions)
     if crop_scale < 1:
         out = random_resized_crop(out, crop_scale, generator)
@@ -111,13 +119,16 @@ def augment(images: torch.Tensor, captions, generator: torch.Generator, flip: st
 
 
 def random_resized_crop(images: torch.Tensor, min_scale: float, generator: torch.Generator) -> torch.Tensor:
-    """Crop a random square of side ``min_scale``..1 of the image, anywhere, and resize it back."""
-    n, _, h, w = images.shape
+    """Crop a random square whose side is ``min_scale`` to 1 times the image's (a fraction of
+    the side, not of the area), anywhere in the image, and resize it back."""
+    check_image_batch(images)
+    check_number(min_scale, "min_scale", 0.1, 1)
+    n = len(images)
     side = min_scale + (1 - min_scale) * torch.rand(n, generator=generator)            # fraction of the side
     centre = (1 - side) * (2 * torch.rand(2, n, generator=generator) - 1)             # keeps the crop inside
     theta = torch.zeros(n, 2, 3)
     theta[:, 0, 0], theta[:, 1, 1], theta[:, 0, 2], theta[:, 1, 2] = side, side, centre[0], centre[1]
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    grid = F.affine_grid(theta.to(images), list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 

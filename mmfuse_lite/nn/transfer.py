@@ -74,6 +74,7 @@ def fit_on_val(model: CLIP, train: dict, val_world, val: dict, tokenizer, steps:
     of both directions) and keep the best state, which ``model`` holds at the end. With
     ``patience``, stop once that many scores in a row were not better than the best.
     ``optimizer``: your own (e.g. with parameter groups); by default Adam at ``lr``.
+    Training stops at the last multiple of ``every`` that is at most ``steps``.
     Returns ``{"step": [...], "val": [...], "best_step": s, "best_val": v}``."""
     from ..data import Batches
     from ..train import adam, fit
@@ -89,7 +90,7 @@ def fit_on_val(model: CLIP, train: dict, val_world, val: dict, tokenizer, steps:
         fit(model, clip_loss, batches, every, lr=lr, device=device, optimizer=optimizer, progress=False)
         model.cpu()
         v = alignment_scores(model, val_world, val, tokenizer, true=true)
-        score = (v["semantic_r1_i2t"] + v["semantic_r1_t2i"]) / 2
+        score = semantic_r1(v)
         history["step"].append(step)
         history["val"].append(score)
         if score > best[0]:
