@@ -293,7 +293,8 @@ __all__ = ["ExerciseError", "check_psnr", "check_interpolate", "check_bottleneck
            "check_ema_update", "check_fsq_bound", "check_hinge_d_loss", "check_adaptive_weight",
            "check_product_of_experts", "check_tensor_fusion", "check_attention_readout", "check_info_nce",
            "check_guidance", "check_join_tokens", "check_gaussian_kl", "check_margin_loss",
-           "check_uncertainty_weighting", "check_greedy_decoding", "check_flip_captions"]
+           "check_uncertainty_weighting", "check_greedy_decoding", "check_flip_captions",
+           "check_translation_sequences"]
 
 
 def _reject_average(name: str, case: str, got, averaged: torch.Tensor) -> None:
@@ -612,6 +613,36 @@ def check_flip_captions(fn) -> bool:
     true = truth_matrix(list(got), mirrored)
     if not np.diagonal(true).all():
         raise ExerciseError(f"{name}: a flipped caption is not true of its mirrored scene")
+    return _passed(name, len(cases))
+
+
+def check_translation_sequences(fn) -> bool:
+    """Check ``fn(layout, source, target)`` -> [<source> source codes <target> target codes],
+    each block shifted by its offset (chapter 10)."""
+    from .nn.translate import CodeLayout, translation_sequences
+    name = "check_translation_sequences"
+    g = torch.Generator().manual_seed(0)
+    cases = [("flat codes", CodeLayout(10, 6, 4, 3), torch.randint(0, 10, (5, 4), generator=g),
+              torch.randint(0, 6, (5, 3), generator=g)),
+             ("a 2 x 2 code map", CodeLayout(7, 5, 4, 2), torch.randint(0, 7, (3, 2, 2), generator=g),
+              torch.randint(0, 5, (3, 2), generator=g))]
+    for case, layout, source, target in cases:
+        want = translation_sequences(layout, source, target)
+        got = _call(name, fn, layout, source.clone(), target.clone())
+        if not isinstance(got, torch.Tensor) or got.shape != want.shape:
+            raise ExerciseError(f"{name} [{case}]: expected a tensor of shape {tuple(want.shape)} "
+                                f"(N, 2 + source_len + target_len), got {describe(got)}")
+        if torch.equal(got, want):
+            continue
+        if (got[:, 0] != layout.source_token).any() or (got[:, 1 + layout.source_len] != layout.target_token).any():
+            raise ExerciseError(f"{name} [{case}]: position 0 must hold <source> (id {layout.source_token}) and "
+                                f"position {1 + layout.source_len} <target> (id {layout.target_token})")
+        if torch.equal(got[:, 1:1 + layout.source_len], source.flatten(1)) or \
+                torch.equal(got[:, 2 + layout.source_len:], target):
+            raise ExerciseError(f"{name} [{case}]: a block of codes is not shifted: add layout.source_offset to "
+                                "the source codes and layout.target_offset to the target codes, or the two "
+                                "codebooks share token ids")
+        raise ExerciseError(f"{name} [{case}]: the first sequence is {got[0].tolist()}, expected {want[0].tolist()}")
     return _passed(name, len(cases))
 
 

@@ -135,3 +135,46 @@ def cvae_report(cvae, judge, n: int = 500, seed: int = 0, split: str = "test") -
     g = torch.Generator(device=next(cvae.parameters()).device).manual_seed(seed)
     pixels = torch.cat([cvae.sample(len(c), c, generator=g).cpu() for c in scene_condition(world).split(500)])
     return image_scores(judge, pixels, world, np.arange(n))
+
+
+def pipeline_sounds(texts, seed: int = 0) -> np.ndarray:
+    """Chapter 9's image-to-sound pipeline, from the words on: the Shapes world plays each
+    one-object caption as a scene of that one object (its colour, shape and size; red,
+    circle, small where a word is missing), with the world's own faint noise. Float32 (n, 3000)."""
+    from .data.sounds import synthesise
+    read = [read_caption(t) for t in texts]
+    pick = lambda k, table, default: [table.index(r[k]) if r[k] else default for r in read]  # noqa: E731
+    n = len(read)
+    scenes = {k: np.full((n, 3), -1) for k in ("shape", "colour", "size", "row", "col")}
+    for k, table, default in (("shape", SHAPES, 0), ("colour", COLOURS, 0), ("size", SIZES, 0)):
+        scenes[k][:, 0] = pick(k, table, default)
+    scenes["row"][:, 0] = scenes["col"][:, 0] = 1          # one object: its place does not change its sound
+    scenes["count"] = np.ones(n, dtype=int)
+    return synthesise(scenes, np.random.default_rng(seed))
+
+
+def sound_scores(judge, spec: torch.Tensor, world) -> dict:
+    """How a sound judge hears spectrograms against ``world``'s true sounds: per-slot
+    accuracy of shape (timbre), colour (pitch), size (loudness) and the whole note over the
+    slots that play one, and ``mse``, the mean squared spectrogram distance."""
+    from .nn.sound_judge import heard_accuracy, slot_labels
+    from .nn.sound_vq import sound_spectrogram
+    true = sound_spectrogram(torch.from_numpy(world.sounds))
+    if spec.shape != true.shape:
+        raise ValueError(f"spec must be {tuple(true.shape)} for this world, got {tuple(spec.shape)}")
+    return {**heard_accuracy(judge.hear(spec), slot_labels(world.scenes)),
+            "mse": torch.nn.functional.mse_loss(spec.cpu(), true).item()}
+
+
+def image_to_sound_report(translator, layout, vqgan, sound_vq, judge, n: int = 500, seed: int = 0,
+                          split: str = "test", max_objects: int = 3) -> dict:
+    """The sound judge's scores (:func:`sound_scores`) of greedy image-to-sound translations of
+    ``n`` scenes of ``split``, decoded by ``sound_vq``; with ``max_objects=1``, one-object scenes."""
+    from .data import ShapesWorld, image_tensor
+    from .nn.translate import translate
+    world = ShapesWorld(split, n=n, seed=seed, max_objects=max_objects)
+    device = next(vqgan.parameters()).device
+    with torch.no_grad():
+        codes = torch.cat([vqgan.encode(x.to(device)).cpu() for x in image_tensor(world).split(500)])
+        spec = sound_vq.decode(translate(translator, layout, codes).to(next(sound_vq.parameters()).device)).cpu()
+    return sound_scores(judge, spec, world)

@@ -291,3 +291,23 @@ def test_chapter7_vqa_matches_package():
     assert torch.allclose(la, lb, atol=1e-6) and ma == pytest.approx(mb)
     ours.eval(), theirs.eval()
     assert torch.equal(ours.generate(batch), theirs.generate(batch))
+
+
+def test_chapter10_sound_tokenizer_and_griffin_lim_match_package():
+    from mmfuse_lite.nn import sound_vq as S
+    from mmfuse_lite.nn.quantize import VectorQuantizer
+    import torch.nn.functional as F
+    ns = chapter_namespace("10_sound_and_motion.ipynb",
+                           {"VectorQuantizer": VectorQuantizer, "F": F, "BINS": S.BINS, "FRAMES": S.FRAMES,
+                            "HOP": S.HOP, "N_FFT": S.N_FFT})
+    for kwargs in (dict(), dict(num_codes=16, dim=4, width=8)):
+        ours, theirs = ns["SoundVQ"](**kwargs).eval(), S.SoundVQ(**kwargs).eval()
+        assert [type(m).__name__ for m in ours.modules()] == [type(m).__name__ for m in theirs.modules()]
+        ours.load_state_dict(theirs.state_dict())
+        spec = torch.rand(3, S.BINS, S.FRAMES)
+        with torch.no_grad():
+            (a, va), (b, vb) = ours(spec), theirs(spec)
+        assert torch.equal(a, b) and torch.equal(va.indices, vb.indices)
+    spec = torch.rand(2, S.BINS, S.FRAMES) * 3
+    for iters in (0, 5):
+        assert torch.equal(ns["griffin_lim"](spec, iters=iters, seed=1), S.griffin_lim(spec, iters=iters, seed=1))

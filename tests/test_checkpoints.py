@@ -428,3 +428,44 @@ def test_augment_and_transfer_checkpoints_reload_and_rescore():
     assert sem["transfer_scratch_500"] > sem["transfer_finetuned_500"] + 0.08
     assert sem["transfer_finetuned_2000"] > sem["transfer_scratch_2000"]
     assert sem["transfer_scratch_8000"] > sem["transfer_finetuned_8000"]
+
+
+def test_sound_checkpoints_reload_and_rescore():
+    """The sound tokenizer, the sound judge and the image-to-sound translator, each measured again."""
+    import torch
+    from mmfuse_lite import judging
+    from mmfuse_lite.data import ShapesWorld
+    from mmfuse_lite.nn import sound_judge as J
+    from mmfuse_lite.nn import sound_vq as S
+    from mmfuse_lite.nn.translate import load_translator
+    vq, judge = S.load_sound_vq(), J.load_sound_judge()
+    vq_card = checkpoints.load_card(checkpoints.shipped("sound_vq"))["metrics"]
+    judge_card = checkpoints.load_card(checkpoints.shipped("sound_judge"))["metrics"]
+    world = ShapesWorld("test", n=vq_card["eval_sounds"], seed=0)
+    spec = S.sound_spectrogram(torch.from_numpy(world.sounds))
+    with torch.no_grad():
+        recon, out = vq(spec)
+    assert torch.nn.functional.mse_loss(recon, spec).item() == pytest.approx(vq_card["test_mse"], abs=2e-4)
+    assert out.indices.unique().numel() == vq_card["test_codes_used"]
+    truth = J.slot_labels(world.scenes)
+    for prefix, s in (("test_", spec), ("test_recon_", recon)):
+        for key, value in J.heard_accuracy(judge.hear(s), truth).items():
+            assert value == pytest.approx(judge_card[prefix + key], abs=0.002), prefix + key
+    card = checkpoints.load_card(checkpoints.shipped("image_to_sound"))
+    model, layout = load_translator()
+    vqgan = mnn.load_vqgan(card["config"]["vqgan"])
+    got = judging.image_to_sound_report(model, layout, vqgan, vq, judge, n=card["metrics"]["eval_scenes"],
+                                        max_objects=1)
+    for key, value in got.items():             # trained on a GPU: a code may flip on a CPU, 1% of the scenes
+        assert value == pytest.approx(card["metrics"][f"test_one_{key}"], abs=0.01), key
+
+
+def test_converged_sound_models_score_what_chapter_10_says():
+    vq = checkpoints.load_card(checkpoints.shipped("sound_vq"))["metrics"]
+    judge = checkpoints.load_card(checkpoints.shipped("sound_judge"))["metrics"]
+    tr = checkpoints.load_card(checkpoints.shipped("image_to_sound"))["metrics"]
+    text = checkpoints.load_card(checkpoints.shipped("prior_text"))["metrics"]
+    assert vq["test_mse"] < 0.03 * vq["test_variance"] and vq["test_codes_used"] >= 115
+    assert min(v for k, v in judge.items() if k.startswith(("test_shape", "test_colour", "test_size"))) > 0.99
+    assert tr["test_one_colour"] >= 0.99 and tr["test_one_shape"] > text["test_shape"]
+    assert tr["val_all_note"] > 0.95 and tr["test_all_note"] > 0.95

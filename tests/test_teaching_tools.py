@@ -10,6 +10,7 @@ from mmfuse_lite.exercises import ExerciseError
 from mmfuse_lite.nn import Autoencoder
 from mmfuse_lite.nn.fsq import fsq_bound
 from mmfuse_lite.nn.quantize import ema_update
+from mmfuse_lite.nn.translate import translation_sequences
 from mmfuse_lite.nn.vqa import greedy_decode
 from mmfuse_lite.nn.vqgan import adaptive_weight, hinge_d_loss
 
@@ -67,6 +68,7 @@ REFERENCE = {
     "check_fsq_bound": fsq_bound,
     "check_hinge_d_loss": hinge_d_loss,
     "check_adaptive_weight": lambda rec, g, layer: adaptive_weight(rec, g, layer),
+    "check_translation_sequences": translation_sequences,
 }
 WRONG = {
     "check_psnr": (lambda x, y: 10 * torch.log10(1 / (x - y).pow(2).mean()), "shape"),
@@ -100,6 +102,9 @@ WRONG = {
     "check_hinge_d_loss": (lambda r, f: torch.nn.functional.relu(1 - r).mean() + torch.nn.functional.relu(1 + f).mean(),
                            r"all logits 0.*expected 1.0000, got 2.0000"),
     "check_adaptive_weight": (lambda rec, g, layer: _grad_ratio(rec, g, layer, detach=False), r"\[detached\]"),
+    "check_translation_sequences": (lambda layout, s, t: torch.cat([
+        torch.full((len(s), 1), layout.source_token), s.flatten(1) + layout.source_offset,
+        torch.full((len(s), 1), layout.target_token), t], 1), "not shifted"),
 }
 
 
