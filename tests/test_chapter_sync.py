@@ -311,3 +311,17 @@ def test_chapter10_sound_tokenizer_and_griffin_lim_match_package():
     spec = torch.rand(2, S.BINS, S.FRAMES) * 3
     for iters in (0, 5):
         assert torch.equal(ns["griffin_lim"](spec, iters=iters, seed=1), S.griffin_lim(spec, iters=iters, seed=1))
+
+
+def test_chapter10_temporal_transformer_matches_package():
+    from mmfuse_lite.nn.temporal import TemporalTransformer
+    ns = chapter_namespace("10_sound_and_motion.ipynb", {"VectorQuantizer": None, "F": None, "BINS": 129, "FRAMES": 24,
+                                                         "HOP": 125, "N_FFT": 256})
+    for kwargs in (dict(), dict(dim=16, frames=4, layers=1, heads=2)):
+        torch.manual_seed(0)
+        ours = ns["TemporalTransformer"](**kwargs).eval()
+        theirs = TemporalTransformer(**kwargs).eval()
+        ours.load_state_dict(theirs.state_dict())
+        x = torch.randn(3, kwargs.get("frames", 8), kwargs.get("dim", 64))
+        with torch.no_grad():
+            assert torch.equal(ours(x), theirs(x))
