@@ -143,11 +143,10 @@ def pipeline_sounds(texts, seed: int = 0) -> np.ndarray:
     circle, small where a word is missing), with the world's own faint noise. Float32 (n, 3000)."""
     from .data.sounds import synthesise
     read = [read_caption(t) for t in texts]
-    pick = lambda k, table, default: [table.index(r[k]) if r[k] else default for r in read]  # noqa: E731
     n = len(read)
     scenes = {k: np.full((n, 3), -1) for k in ("shape", "colour", "size", "row", "col")}
-    for k, table, default in (("shape", SHAPES, 0), ("colour", COLOURS, 0), ("size", SIZES, 0)):
-        scenes[k][:, 0] = pick(k, table, default)
+    for k, table in (("shape", SHAPES), ("colour", COLOURS), ("size", SIZES)):
+        scenes[k][:, 0] = [table.index(r[k]) if r[k] else 0 for r in read]
     scenes["row"][:, 0] = scenes["col"][:, 0] = 1          # one object: its place does not change its sound
     scenes["count"] = np.ones(n, dtype=int)
     return synthesise(scenes, np.random.default_rng(seed))

@@ -1,7 +1,7 @@
 """Train chapter 10's sound tokenizer and sound judge on Shapes sounds.
 
-    python scripts/train_sound_vq.py                 # the shipped sound_vq
-    python scripts/train_sound_vq.py --judge         # the shipped sound_judge
+    python scripts/train_sound_vq.py                        # the shipped sound_vq
+    python scripts/train_sound_vq.py --judge --steps 3000   # the shipped sound_judge
     python scripts/train_sound_vq.py --steps 200 --out /tmp/sound_vq   # a quick try
 
 Both read log-magnitude spectrograms (``mmfuse_lite.nn.sound_vq.sound_spectrogram``) of the

@@ -21,7 +21,9 @@ def all_text() -> str:
 
 
 def test_every_reference_is_cited_and_every_citation_exists():
-    keys = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(), re.M))
+    entries = re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(), re.M)
+    keys = set(entries)
+    assert len(keys) == len(entries), "a key is in references.bib twice: the bibliography then drops entries"
     cited = {k.strip() for group in re.findall(r"\{cite[pt]?\}`([^`]+)`", all_text()) for k in group.split(",")}
     assert cited - keys == set(), f"cited but not in references.bib: {cited - keys}"
     assert keys - cited == set(), f"in references.bib but never cited: {keys - cited}"

@@ -27,8 +27,10 @@ def test_spectrogram_has_eight_frames_per_note(world, spec):
     one = world.scenes["count"] == 1
     # after its note (whose last milliseconds leak into frame 8: the windows overlap), only the noise floor
     assert (spec[one, :, 9:].amax((1, 2)) < 0.15 * spec[one, :, :8].amax((1, 2))).all()
-    with pytest.raises(ValueError, match="at least 3000 samples"):
+    with pytest.raises(ValueError, match=r"\(B, 3000\) Shapes sounds"):
         S.sound_spectrogram(torch.zeros(2, 1000))
+    with pytest.raises(ValueError, match=r"\(B, 3000\) Shapes sounds"):
+        S.sound_spectrogram(torch.zeros(2, 4000))
     with pytest.raises(TypeError):
         S.sound_spectrogram(torch.zeros(2, 3000, dtype=torch.long))
 
@@ -40,8 +42,10 @@ def test_griffin_lim_gets_closer_with_iterations(spec):
     wave = S.griffin_lim(spec[:2])
     assert wave.shape == (2, 3000) and wave.abs().max() <= 1
     assert torch.equal(wave, S.griffin_lim(spec[:2])), "seeded: the same phases every time"
-    with pytest.raises(ValueError, match=r"\(B, 129, frames\)"):
+    with pytest.raises(ValueError, match=r"\(B, 129, 24\)"):
         S.griffin_lim(torch.zeros(1, 64, 24))
+    with pytest.raises(ValueError, match=r"\(B, 129, 24\)"):
+        S.griffin_lim(torch.zeros(1, 129, 20))
 
 
 def test_sound_vq_shapes_errors_and_learning(spec):
@@ -51,6 +55,10 @@ def test_sound_vq_shapes_errors_and_learning(spec):
     assert recon.shape == spec[:4].shape and vq.indices.shape == (4, 12)
     codes = model.encode(spec[:4])
     assert codes.shape == (4, 12) and model.decode(codes).shape == spec[:4].shape
+    with pytest.raises(ValueError, match=r"codes must be \(B, 12\)"):
+        model.decode(codes[:, :11])
+    with pytest.raises(ValueError, match=r"codes must lie in \[0, 16\)"):
+        model.decode(codes + 16)
     with pytest.raises(ValueError, match=r"\(B, 129, 24\) spectrograms"):
         model(spec[:4, :, :12])
     with pytest.raises(ValueError, match="num_codes must be >= 1, got 0"):
@@ -79,6 +87,8 @@ def test_judge_scores_count_played_slots_only(world, spec):
     silent = {"shape": torch.full_like(truth["shape"], J.SILENT), "colour": torch.full_like(truth["colour"], -1),
               "size": torch.full_like(truth["size"], -1)}
     assert J.heard_accuracy(silent, truth)["note"] == 0.0, "silence where a note belongs is wrong"
+    with pytest.raises(ValueError, match="no slot that plays a note"):
+        J.heard_accuracy(silent, silent)
     judge = J.SoundJudge(width=8)
     heard = judge.hear(spec[:5])
     assert heard["shape"].shape == (5, 3)
@@ -113,7 +123,13 @@ def test_translator_learns_a_mapping_and_writes_only_target_codes():
     model = T.build_translator(layout, dim=32, layers=1, heads=2, dropout=0.0)
     fit(model, T.loss_fn(layout), Batches({"seq": T.translation_sequences(layout, src, tgt)}, 64, 0), 300,
         lr=3e-3, progress=False)
+    torch.manual_seed(5)
+    before = torch.rand(1)
+    torch.manual_seed(5)
     out = T.translate(model, layout, src[:64])
+    assert torch.equal(torch.rand(1), before), "translating leaves the caller's random state alone"
+    with pytest.raises(ValueError, match="temperature must be a number > 0"):
+        T.translate(model, layout, src[:4], sample=True, temperature=0)
     assert out.shape == (64, 2) and out.min() >= 0 and out.max() < 5
     assert (out == tgt[:64]).float().mean() > 0.9
     with pytest.raises(TypeError, match="'seq'"):

@@ -46,14 +46,19 @@ def note_table() -> np.ndarray:
     return note(s.ravel(), c.ravel(), z.ravel()).reshape(*s.shape, NOTE_LEN).astype(np.float32)
 
 
+def reading_order(scenes: dict[str, np.ndarray]) -> np.ndarray:
+    """Object indices (n, 3) in the order a scene's sound plays them: left to right, then
+    top to bottom; absent objects last."""
+    key = np.where(scenes["shape"] >= 0, scenes["col"] * 10 + scenes["row"], 999)
+    return np.argsort(key, axis=1, kind="stable")
+
+
 def synthesise(scenes: dict[str, np.ndarray], rng: np.random.Generator | None = None) -> np.ndarray:
     """Float32 sounds (n, SOUND_LEN) in [-1, 1] for all scenes, with a little noise."""
     rng = rng if rng is not None else np.random.default_rng(0)
     n = len(scenes["count"])
     table = note_table()
-    # reading order: left to right, then top to bottom; absent objects sort last
-    key = np.where(scenes["shape"] >= 0, scenes["col"] * 10 + scenes["row"], 999)
-    order = np.argsort(key, axis=1, kind="stable")
+    order = reading_order(scenes)
     take = {k: np.take_along_axis(scenes[k], order, axis=1) for k in ("shape", "colour", "size")}
     present = take["shape"] >= 0
     notes = table[np.maximum(take["shape"], 0), np.maximum(take["colour"], 0), np.maximum(take["size"], 0)]

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..checks import check_fits_module, check_tensor
+from ..data.sounds import reading_order
 from ..data.world import COLOURS, MAX_OBJECTS, SHAPES, SIZES
 from .sound_vq import BINS, FRAMES
 
@@ -23,8 +24,7 @@ SILENT = len(SHAPES)                     # the shape class of an empty slot
 def slot_labels(scenes: dict) -> dict[str, torch.Tensor]:
     """What each slot of a scene's sound plays, in reading order (column, then row):
     ``shape`` (N, 3) with 4 = silence, ``colour`` and ``size`` (N, 3), -1 where silent."""
-    key = np.where(scenes["shape"] >= 0, scenes["col"] * 10 + scenes["row"], 999)
-    order = np.argsort(key, axis=1, kind="stable")           # the order sounds.synthesise plays
+    order = reading_order(scenes)
     out = {k: torch.from_numpy(np.take_along_axis(scenes[k], order, axis=1)) for k in ("shape", "colour", "size")}
     out["shape"] = out["shape"].masked_fill(out["shape"] < 0, SILENT)
     return out
@@ -78,6 +78,8 @@ def heard_accuracy(heard: dict, truth: dict) -> dict[str, float]:
     :func:`slot_labels`), and ``note``: all three right at once. A generated silence where
     a note belongs counts as wrong."""
     played = truth["shape"] != SILENT
+    if not played.any():
+        raise ValueError("truth has no slot that plays a note: there is nothing to score")
     right = {k: (heard[k] == truth[k])[played] for k in ("shape", "colour", "size")}
     right["note"] = right["shape"] & right["colour"] & right["size"]
     return {k: v.float().mean().item() for k, v in right.items()}

@@ -27,8 +27,8 @@ def sound_spectrogram(wave: torch.Tensor) -> torch.Tensor:
     The STFT is centred, so it has 25 frames; the last one, centred on the final sample,
     is dropped to keep 8 frames per note slot."""
     wave = check_tensor(torch.as_tensor(wave), "wave", dims=2, kind="float")
-    if wave.shape[1] < HOP * FRAMES:
-        raise ValueError(f"wave must have at least {HOP * FRAMES} samples per sound, got shape {tuple(wave.shape)}")
+    if wave.shape[1] != HOP * FRAMES:
+        raise ValueError(f"wave must be (B, {HOP * FRAMES}) Shapes sounds, got shape {tuple(wave.shape)}")
     spec = torch.stft(wave.float(), N_FFT, hop_length=HOP, window=torch.hann_window(N_FFT, device=wave.device),
                       return_complex=True).abs()
     return torch.log1p(spec[..., :FRAMES])
@@ -40,10 +40,11 @@ def griffin_lim(spec: torch.Tensor, length: int = HOP * FRAMES, iters: int = 32,
 
     Start from random phases; then, ``iters`` times, make a waveform with these magnitudes
     and phases, take its STFT and keep only its phases. The magnitudes are always the given
-    ones, so the result sounds like the spectrogram, with plausible phases."""
+    ones, so the result moves towards a waveform whose spectrogram is the given one; it
+    gets close, not exact (the phases of overlapping windows never agree perfectly)."""
     spec = check_tensor(spec, "spec", dims=3, kind="float")
-    if spec.shape[1] != BINS:
-        raise ValueError(f"spec must be (B, {BINS}, frames) log-magnitude spectrograms, got {tuple(spec.shape)}")
+    if spec.shape[1:] != (BINS, FRAMES):
+        raise ValueError(f"spec must be (B, {BINS}, {FRAMES}) log-magnitude spectrograms, got {tuple(spec.shape)}")
     mag = torch.expm1(spec.clamp_min(0))
     mag = F.pad(mag, (0, 1))                       # the dropped last frame, as silence
     window = torch.hann_window(N_FFT, device=spec.device)
@@ -90,13 +91,21 @@ class SoundVQ(nn.Module):
 
     @torch.no_grad()
     def encode(self, spec: torch.Tensor) -> torch.Tensor:
-        """Spectrograms -> codes (B, 12)."""
+        """Spectrograms -> codes (B, 12). Switches to eval mode: in training mode the
+        quantiser would update its codebook (k-means start, restarts)."""
+        self.eval()
         return self.quantizer(self.encoder(self._check(spec)).transpose(1, 2)).indices
 
     @torch.no_grad()
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         """Codes (B, 12) -> spectrograms (B, 129, 24)."""
-        return self.decoder(self.quantizer.lookup(codes).transpose(1, 2))
+        codes = check_tensor(codes, "codes", dims=2, kind="int")
+        if codes.shape[1] != FRAMES // 2:
+            raise ValueError(f"codes must be (B, {FRAMES // 2}), one sound's sentence per row, got {tuple(codes.shape)}")
+        if codes.min() < 0 or codes.max() >= self.quantizer.num_codes:
+            raise ValueError(f"codes must lie in [0, {self.quantizer.num_codes}), "
+                             f"got [{int(codes.min())}, {int(codes.max())}]")
+        return self.decoder(self.quantizer.lookup(codes.to(self.decoder[0].weight.device)).transpose(1, 2))
 
 
 def sound_vq_loss(model: SoundVQ, batch) -> tuple[torch.Tensor, dict]:

@@ -28,12 +28,11 @@ class CodeLayout:
     target_codes: int
     source_len: int            # codes per source item (64 for an 8 x 8 VQGAN map)
     target_len: int
+    source_token, target_token, source_offset = 0, 1, 2     # class constants, not fields
 
     def __post_init__(self):
         for name in ("source_codes", "target_codes", "source_len", "target_len"):
             check_positive_int(getattr(self, name), name)
-
-    source_token, target_token, source_offset = 0, 1, 2
 
     @property
     def target_offset(self) -> int:
@@ -49,8 +48,10 @@ class CodeLayout:
 
 
 def _codes(codes, n_codes: int, length: int, name: str) -> torch.Tensor:
-    codes = check_tensor(codes, name, kind="int").flatten(1) if torch.is_tensor(codes) and codes.dim() > 1 \
-        else check_tensor(codes, name, dims=2, kind="int")
+    """Codes (N, length), or code maps (N, h, w) flattened row by row, checked."""
+    if torch.is_tensor(codes) and codes.dim() > 2:
+        codes = codes.flatten(1)
+    codes = check_tensor(codes, name, dims=2, kind="int")
     if codes.shape[1] != length:
         raise ValueError(f"{name} must have {length} codes per item, got shape {tuple(codes.shape)}")
     if codes.min() < 0 or codes.max() >= n_codes:
@@ -90,12 +91,19 @@ def loss_fn(layout: CodeLayout):
 def translate(model, layout: CodeLayout, source: torch.Tensor, batch_size: int = 250, sample: bool = False,
               temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
     """Target codes (N, target_len) for source codes (N, ...): greedy by default, or sampled."""
-    from transformers import LogitsProcessorList
     src = _codes(source.cpu() if torch.is_tensor(source) else source, layout.source_codes, layout.source_len,
                  "source")
+    if sample and not (isinstance(temperature, (int, float)) and temperature > 0):
+        raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
     model.eval()
     device = next(model.parameters()).device
-    torch.manual_seed(seed)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):   # leave the caller's RNG alone
+        torch.manual_seed(seed)
+        return _generate(model, layout, src, device, batch_size, sample, temperature)
+
+
+def _generate(model, layout, src, device, batch_size, sample, temperature):
+    from transformers import LogitsProcessorList
     out = []
     for i in range(0, len(src), batch_size):
         s = src[i:i + batch_size]
@@ -105,7 +113,7 @@ def translate(model, layout: CodeLayout, source: torch.Tensor, batch_size: int =
                              max_new_tokens=layout.target_len, min_new_tokens=layout.target_len,
                              do_sample=sample, temperature=temperature if sample else None, top_k=0 if sample else None,
                              logits_processor=LogitsProcessorList([AllowTokens(layout.target_offset, layout.vocab_size)]),
-                             pad_token_id=layout.target_token, eos_token_id=None)
+                             pad_token_id=layout.target_token, eos_token_id=None)   # nothing is padded
         out.append(seq[:, prompt.shape[1]:].cpu() - layout.target_offset)
     return torch.cat(out)
 
