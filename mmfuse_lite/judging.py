@@ -15,6 +15,7 @@ import torch
 from .checks import check_image_batch
 from .data import COLOURS, SHAPES, SIZES
 from .data.captions import POSITION_WORDS, SHAPE_WORDS, SIZE_WORDS
+from .nn.vqvae import encode_codes
 
 CHANCE = {"colour": 1 / len(COLOURS), "shape": 1 / len(SHAPES), "position": 1 / 9}
 
@@ -118,9 +119,7 @@ def captioner_report(captioner, layout, vqgan, tokenizer, n: int = 500, seed: in
     from .data import ShapesWorld, image_tensor
     from .nn import prior as P
     world = ShapesWorld("test", n=n, seed=seed, max_objects=1)
-    device = next(vqgan.parameters()).device
-    with torch.no_grad():
-        codes = vqgan.encode(image_tensor(world).to(device)).cpu()
+    codes = encode_codes(vqgan, image_tensor(world))
     written = [tokenizer.decode(ids) for ids in P.sample_captions(captioner, layout, codes)]
     return {f"test_{k}": v for k, v in caption_scores(written, world, np.arange(n)).items()}
 
@@ -172,8 +171,51 @@ def image_to_sound_report(translator, layout, vqgan, sound_vq, judge, n: int = 5
     from .data import ShapesWorld, image_tensor
     from .nn.translate import translate
     world = ShapesWorld(split, n=n, seed=seed, max_objects=max_objects)
-    device = next(vqgan.parameters()).device
     with torch.no_grad():
-        codes = torch.cat([vqgan.encode(x.to(device)).cpu() for x in image_tensor(world).split(500)])
+        codes = encode_codes(vqgan, image_tensor(world))
         spec = sound_vq.decode(translate(translator, layout, codes).to(next(sound_vq.parameters()).device)).cpu()
     return sound_scores(judge, spec, world)
+
+
+def read_clip_caption(text: str) -> dict:
+    """What a one-object clip caption says: its colour, shape and size at the start, its
+    motion (one of ``MOTIONS``) and its change ("none", "grows", "shrinks" or "turns <colour>");
+    None where the caption does not say."""
+    from .data.motion import MOTIONS
+    words = text.split()
+    verb = next((i for i, w in enumerate(words) if w in ("moves", "stays", "turns", "grows", "shrinks")), None)
+    start = read_caption(" ".join(words[:verb]))          # the noun phrase before the first verb
+    moves = next((m for m in MOTIONS[1:] if re.search(rf"\bmoves {m}\b", text)), None)
+    # an object that stays and changes is captioned by its change alone ("the red circle grows")
+    motion = moves if moves else None if verb is None or words[verb] == "moves" else "stays"
+    turned = re.search(r"\bturns (\w+)\b", text)
+    change = None if verb is None else f"turns {turned.group(1)}" if turned else next(
+        (c for c in ("grows", "shrinks") if c in words), "none")
+    return {"colour": start["colour"], "shape": start["shape"], "size": start["size"], "motion": motion,
+            "change": change}
+
+
+def clip_attributes(clips, i: int) -> dict:
+    """Clip ``i``'s first object in the words of :func:`read_clip_caption`."""
+    from .data.motion import CHANGES, MOTIONS
+    c = clips.clips
+    change = CHANGES[c["change"][i, 0]]
+    change = f"turns {COLOURS[c['new_colour'][i, 0]]}" if change == "colour" else change
+    return {"colour": COLOURS[c["colour"][i, 0]], "shape": SHAPES[c["shape"][i, 0]], "size": SIZES[c["size"][i, 0]],
+            "motion": MOTIONS[c["motion"][i, 0]], "change": change}
+
+
+def clip_caption_scores(texts, clips) -> dict:
+    """Fraction of written captions of one-object ``clips`` (a ShapesClips) that name each
+    attribute right (colour, shape, size at the start; the motion verb; the change, new colour
+    included), and ``all``: every one of them right."""
+    if len(texts) != len(clips):
+        raise ValueError(f"texts and clips must have the same length, got {len(texts)} and {len(clips)}")
+    if (clips.clips["count"] != 1).any():
+        raise ValueError("clip_caption_scores reads one-object captions: build the clips with max_objects=1")
+    read = [read_clip_caption(t) for t in texts]
+    truths = [clip_attributes(clips, i) for i in range(len(clips))]
+    keys = ("colour", "shape", "size", "motion", "change")
+    scores = {k: float(np.mean([r[k] == t[k] for r, t in zip(read, truths)])) for k in keys}
+    scores["all"] = float(np.mean([all(r[k] == t[k] for k in keys) for r, t in zip(read, truths)]))
+    return scores

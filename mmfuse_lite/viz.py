@@ -184,3 +184,36 @@ def show_attention(image, weights, title: str = "", labels=None, axes=None):
     for ax in axes:
         ax.axis("off")
     return axes
+
+
+def show_clip(frames, codes, caption: str = "", truth: str | None = None, num_codes: int | None = None,
+              marks=None):
+    """A clip over time: its frames (T, 3, H, W) above their code maps (T, h, w), one colour
+    per code index. ``marks`` (T, K, 2), the objects' centres as fractions (x, y) of the frame
+    (nan where none), are ringed on the code maps: the background's codes change from frame
+    to frame too (fresh pixel noise), so the eye needs help to find the object's cells.
+    ``caption`` (a written one) and ``truth`` go in the title."""
+    frames, idx = _as_tensor(frames, "frames"), _as_tensor(codes, "codes")
+    if frames.dim() != 4 or idx.dim() != 3 or len(frames) != len(idx) or torch.is_floating_point(idx):
+        raise ValueError(f"expected frames (T, 3, H, W) and integer code maps (T, h, w) of the same T, "
+                         f"got {describe(frames)} and {describe(idx)}")
+    t = len(frames)
+    fig, axes = plt.subplots(2, t, figsize=(1.3 * t, 3.0))
+    top = int(num_codes or idx.max() + 1) - 1
+    for f in range(t):
+        axes[0, f].imshow(to_numpy_image(frames[f]), interpolation="nearest")
+        axes[0, f].set_title(f"frame {f}", fontsize=7)
+        axes[1, f].imshow(idx[f].cpu().numpy(), cmap="nipy_spectral", vmin=0, vmax=top, interpolation="nearest")
+        if marks is not None:
+            h, w = idx.shape[1:]
+            xy = np.asarray(marks, dtype=float)[f].reshape(-1, 2)
+            axes[1, f].scatter(xy[:, 0] * w - 0.5, xy[:, 1] * h - 0.5, s=260, facecolors="none", edgecolors="white",
+                               linewidths=1.5)
+    for ax in axes.flat:
+        ax.axis("off")
+    lines = [f"written: {caption}"] if caption else []
+    lines += [f"true: {truth}"] if truth else []
+    if lines:
+        fig.suptitle("\n".join(lines), fontsize=9, x=0.01, ha="left")
+    fig.tight_layout()
+    return fig

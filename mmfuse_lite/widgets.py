@@ -11,6 +11,7 @@ import io
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
 from .checks import check_image_batch, check_number, check_positive_int, describe
@@ -212,3 +213,75 @@ class PriorExplorer(W.VBox):
         fig = show_images(images, nrow=len(images), scale=1.1,
                           title=f"{self.caption.value!r}, guidance {self.guidance.value}")
         show_figure(self.out, fig)
+
+
+class ClipExplorer(W.VBox):
+    """Pick a clip: see its frames, its code maps over time (:func:`viz.show_clip`), the
+    caption a model wrote for it and the true one. ``codes`` are the clips' code maps
+    (N, T, h, w); ``written`` the N written captions."""
+
+    def __init__(self, clips, codes: torch.Tensor, written, num_codes: int | None = None):
+        n = len(getattr(clips, "frames", ()))
+        if not n or not isinstance(codes, torch.Tensor) or codes.dim() != 4 or len(codes) != n:
+            raise ValueError(f"expected ShapesClips and their code maps (N, T, h, w) for the same N clips, "
+                             f"got {describe(clips)} and {describe(codes)}")
+        if isinstance(written, str) or len(written) != n:
+            raise ValueError(f"written must hold one caption per clip ({n}), got {describe(written)}")
+        self.clips, self.codes, self.written, self.num_codes = clips, codes, list(written), num_codes
+        self.pick = W.IntSlider(0, 0, n - 1, description="clip")
+        self.out = W.Output()
+        self.pick.observe(lambda _: self.draw(), names="value")
+        super().__init__([self.pick, self.out])
+        self.draw()
+
+    def draw(self):
+        from .data.motion import object_tracks
+        from .viz import show_clip
+        i = self.pick.value
+        tracks = object_tracks({k: v[i:i + 1] for k, v in self.clips.clips.items()})
+        marks = np.stack([tracks["x"][0], tracks["y"][0]], -1).transpose(1, 0, 2)      # (T, objects, 2)
+        show_figure(self.out, show_clip(self.clips.frames[i], self.codes[i], self.written[i],
+                                        self.clips.captions[i], self.num_codes, marks))
+
+
+class SoundExplorer(W.VBox):
+    """Pick a picture: see it and the spectrogram generated for it, and hear that sound
+    (made audible by Griffin-Lim), beside the scene's true sound. ``images`` (N, 3, H, W),
+    ``generated`` and ``true`` spectrograms (N, 129, 24)."""
+
+    def __init__(self, images: torch.Tensor, generated: torch.Tensor, true: torch.Tensor, captions):
+        from .nn.sound_vq import BINS, FRAMES
+        check_image_batch(images)
+        n = len(images)
+        for name, s in (("generated", generated), ("true", true)):
+            if not isinstance(s, torch.Tensor) or tuple(s.shape) != (n, BINS, FRAMES):
+                raise ValueError(f"{name} must be spectrograms ({n}, {BINS}, {FRAMES}), one per image, "
+                                 f"got {describe(s)}")
+        if isinstance(captions, str) or len(captions) != n:
+            raise ValueError(f"captions must hold one caption per image ({n}), got {describe(captions)}")
+        self.images, self.generated, self.true, self.captions = images, generated.cpu(), true.cpu(), list(captions)
+        self.pick = W.IntSlider(0, 0, n - 1, description="picture")
+        self.out, self.audio = W.Output(), W.Output()
+        self.pick.observe(lambda _: self.draw(), names="value")
+        super().__init__([self.pick, self.out, self.audio])
+        self.draw()
+
+    def draw(self):
+        from IPython.display import Audio
+
+        from .data.sounds import SAMPLE_RATE
+        from .nn.sound_vq import HOP, griffin_lim
+        from .viz import show_spectrogram
+        i = self.pick.value
+        fig, axes = plt.subplots(1, 3, figsize=(9, 2.4), gridspec_kw={"width_ratios": [1, 2, 2]})
+        axes[0].imshow(to_numpy_image(self.images[i]), interpolation="nearest")
+        axes[0].set_title(self.captions[i], fontsize=8)
+        axes[0].axis("off")
+        show_spectrogram(self.generated[i], axes[1], "generated from the picture", hop=HOP)
+        show_spectrogram(self.true[i], axes[2], "the scene's true sound", hop=HOP)
+        fig.tight_layout()
+        show_figure(self.out, fig)
+        players = [f"<p>{name}: {Audio(griffin_lim(s[i][None])[0].numpy(), rate=SAMPLE_RATE)._repr_html_()}</p>"
+                   for name, s in (("generated", self.generated), ("true", self.true))]
+        self.audio.outputs = ({"output_type": "display_data", "metadata": {},
+                               "data": {"text/html": "".join(players), "text/plain": "<audio>"}},)

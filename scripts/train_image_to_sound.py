@@ -24,7 +24,7 @@ import torch
 
 from mmfuse_lite import checkpoints, judging
 from mmfuse_lite.data import Batches, ShapesWorld, image_tensor
-from mmfuse_lite.nn import load_vqgan
+from mmfuse_lite.nn import encode_codes, load_vqgan
 from mmfuse_lite.nn import translate as T
 from mmfuse_lite.nn.sound_judge import load_sound_judge
 from mmfuse_lite.nn.sound_vq import load_sound_vq, sound_spectrogram
@@ -35,9 +35,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 @torch.no_grad()
 def paired_codes(world, vqgan, sound_vq, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
-    images = image_tensor(world).split(batch_size)
     sounds = torch.from_numpy(world.sounds).split(batch_size)
-    return (torch.cat([vqgan.encode(x) for x in images]),
+    return (encode_codes(vqgan, image_tensor(world), batch_size),
             torch.cat([sound_vq.encode(sound_spectrogram(s)) for s in sounds]))
 
 

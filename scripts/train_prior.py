@@ -24,7 +24,7 @@ import torch
 
 from mmfuse_lite import checkpoints, judging
 from mmfuse_lite.data import Batches, ShapesWorld, WordTokenizer
-from mmfuse_lite.nn import load_vqgan
+from mmfuse_lite.nn import encode_codes, load_vqgan
 from mmfuse_lite.nn import prior as P
 from mmfuse_lite.nn.perceptual import load_feature_net
 from mmfuse_lite.train import fit
@@ -33,10 +33,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @torch.no_grad()
-def codes_of(vqgan, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    return torch.cat([vqgan.encode(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--target", choices=("image", "text"), default="image")
@@ -58,7 +54,7 @@ def main():
     tokenizer, vqgan = WordTokenizer(), load_vqgan(args.vqgan)
     layout = P.Layout(len(tokenizer), vqgan.quantizer.num_codes, caption_len=16)
     world = ShapesWorld("train", n=args.scenes, seed=args.seed, max_objects=1)
-    codes = codes_of(vqgan, torch.from_numpy(world.images).float() / 255)
+    codes = encode_codes(vqgan, torch.from_numpy(world.images))
     captions = P.caption_ids(layout, tokenizer, world.captions)
     if args.target == "image":
         seqs = P.text_to_image_sequences(layout, captions, codes)

@@ -325,3 +325,17 @@ def test_chapter10_temporal_transformer_matches_package():
         x = torch.randn(3, kwargs.get("frames", 8), kwargs.get("dim", 64))
         with torch.no_grad():
             assert torch.equal(ours(x), theirs(x))
+
+
+def test_chapter10_write_captions_matches_package():
+    from mmfuse_lite.nn import temporal as TM
+    ns = chapter_namespace("10_sound_and_motion.ipynb", {"VectorQuantizer": None, "F": torch.nn.functional,
+                                                         "BINS": 129, "FRAMES": 24,
+                                                         "HOP": 125, "N_FFT": 256})
+    torch.manual_seed(0)
+    model = TM.ClipCaptioner(torch.randn(32, 6), vocab_size=9, max_words=6, dim=16, layers=1, heads=2)
+    codes = torch.randint(0, 32, (7, 8, 8, 8))
+    for eos in (2, 5):                  # 5: an <eos> the random model writes early for some clips
+        ours = ns["write_captions"](model, codes, bos_id=1, eos_id=eos, batch_size=3)
+        theirs = TM.write_captions(model, codes, bos_id=1, eos_id=eos, batch_size=3)
+        assert torch.equal(ours, theirs) and ours.shape == (7, 6)

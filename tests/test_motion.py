@@ -67,3 +67,30 @@ def test_bad_arguments_are_clear():
         sample_clips(5, max_objects=3)
     with pytest.raises(ValueError, match="n must be >= 1"):
         sample_clips(0)
+
+
+def test_clip_captions_read_back_to_the_clips_attributes():
+    from mmfuse_lite import judging
+    one = ShapesClips("val", n=400, seed=3, max_objects=1)
+    assert judging.clip_caption_scores(one.captions, one) == {k: 1.0 for k in
+                                                              ("colour", "shape", "size", "motion", "change", "all")}
+    read = judging.read_clip_caption
+    assert read("the small red circle grows") == {"colour": "red", "shape": "circle", "size": "small",
+                                                  "motion": "stays", "change": "grows"}
+    assert read("the big blue box moves left and turns red") == {"colour": "blue", "shape": "square",
+                                                                 "size": "large", "motion": "left",
+                                                                 "change": "turns red"}
+    assert read("the red circle")["motion"] is None and read("the red circle")["change"] is None, \
+        "a caption without a verb says nothing about motion or change"
+    assert read("the red circle moves sideways")["motion"] is None
+    # a wrong new colour is a wrong change; a shifted caption list scores low
+    i = next(i for i in range(len(one)) if "turns" in one.captions[i])
+    wrong = list(one.captions)
+    wrong[i] = wrong[i].rsplit(" ", 1)[0] + " turns " + ("red" if not wrong[i].endswith("red") else "blue")
+    assert judging.clip_caption_scores(wrong, one)["change"] == pytest.approx(1 - 1 / len(one))
+    assert judging.clip_caption_scores(one.captions[1:] + one.captions[:1], one)["all"] < 0.1
+    with pytest.raises(ValueError, match="same length"):
+        judging.clip_caption_scores(one.captions[:-1], one)
+    with pytest.raises(ValueError, match="max_objects=1"):
+        two = ShapesClips("val", n=50, seed=3, min_objects=2)
+        judging.clip_caption_scores(two.captions, two)

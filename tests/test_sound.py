@@ -57,7 +57,7 @@ def test_sound_vq_shapes_errors_and_learning(spec):
     assert codes.shape == (4, 12) and model.decode(codes).shape == spec[:4].shape
     with pytest.raises(ValueError, match=r"codes must be \(B, 12\)"):
         model.decode(codes[:, :11])
-    with pytest.raises(ValueError, match=r"codes must lie in \[0, 16\)"):
+    with pytest.raises(ValueError, match=r"codes must be in \[0, 16\)"):
         model.decode(codes + 16)
     with pytest.raises(ValueError, match=r"\(B, 129, 24\) spectrograms"):
         model(spec[:4, :, :12])
@@ -105,7 +105,7 @@ def test_code_layout_and_sequences():
     src, tgt = torch.tensor([[0, 1, 2, 9]]), torch.tensor([[0, 5, 3]])
     assert T.translation_sequences(layout, src, tgt).tolist() == [[0, 2, 3, 4, 11, 1, 12, 17, 15]]
     assert torch.equal(T.translation_sequences(layout, src.view(1, 2, 2), tgt), T.translation_sequences(layout, src, tgt))
-    with pytest.raises(ValueError, match=r"target must lie in \[0, 6\)"):
+    with pytest.raises(ValueError, match=r"target must be in \[0, 6\)"):
         T.translation_sequences(layout, src, tgt + 3)
     with pytest.raises(ValueError, match="source must have 4 codes"):
         T.translation_sequences(layout, src[:, :3], tgt)

@@ -261,3 +261,25 @@ def test_check_flip_captions_catches_a_comma_and_a_swapped_vertical():
         exercises.check_flip_captions(too_much)
     with pytest.raises(ExerciseError, match="list of strings"):
         exercises.check_flip_captions(lambda captions: captions[0])
+
+
+def test_clip_and_sound_explorers_draw_and_check_their_inputs():
+    from mmfuse_lite.data import ShapesClips
+    clips = ShapesClips("val", n=4, seed=0, max_objects=1)
+    codes = torch.randint(0, 16, (4, 8, 8, 8))
+    w = widgets.ClipExplorer(clips, codes, ["a caption"] * 4, num_codes=16)
+    assert "image/png" in w.out.outputs[0]["data"]
+    w.pick.value = 3
+    assert "image/png" in w.out.outputs[0]["data"]
+    with pytest.raises(ValueError, match="one caption per clip"):
+        widgets.ClipExplorer(clips, codes, ["a caption"] * 3)
+    with pytest.raises(ValueError, match=r"code maps \(N, T, h, w\)"):
+        widgets.ClipExplorer(clips, codes[:2], ["a caption"] * 4)
+    spec = torch.rand(2, 129, 24)
+    s = widgets.SoundExplorer(torch.rand(2, 3, 32, 32), spec, spec, ["a red circle", "a blue box"])
+    assert "image/png" in s.out.outputs[0]["data"] and s.audio.outputs[0]["data"]["text/html"].count("<audio") == 2
+    with pytest.raises(ValueError, match=r"generated must be spectrograms \(2, 129, 24\)"):
+        widgets.SoundExplorer(torch.rand(2, 3, 32, 32), spec[:, :, :12], spec, ["a", "b"])
+    with pytest.raises(ValueError, match=r"expected frames \(T, 3, H, W\) and integer code maps"):
+        viz.show_clip(clips.frames[0], codes[0].float())
+    matplotlib.pyplot.close("all")

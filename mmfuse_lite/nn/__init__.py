@@ -15,12 +15,12 @@ from .perceptual import FeatureNet, PerceptualLoss, perceptual_distance
 from .quantize import VectorQuantizer, VQOutput, ema_update, kmeans, nearest_code
 from .vqgan import (PatchDiscriminator, VQGANLoss, VQGANTrainer, adaptive_weight, fit_vqgan, hinge_d_loss,
                     hinge_g_loss)
-from .vqvae import VQVAE, load_vqgan, vqvae_loss
+from .vqvae import VQVAE, encode_codes, load_vqgan, vqvae_loss
 from .siamese import Siamese, best_threshold, margin_loss, pair_scores, siamese_loss, verification_accuracy
 from .vae import VAE, active_units, gaussian_kl, gaussian_nll, reparameterize, vae_loss
 
 __all__ = ["Autoencoder", "Decoder", "Encoder", "conv_block", "VectorQuantizer", "VQOutput", "ema_update", "kmeans",
-           "nearest_code", "VAE", "active_units", "gaussian_kl", "gaussian_nll", "reparameterize", "vae_loss", "FSQ", "fsq_bound", "VQVAE", "load_vqgan", "vqvae_loss", "FeatureNet", "PerceptualLoss",
+           "nearest_code", "VAE", "active_units", "gaussian_kl", "gaussian_nll", "reparameterize", "vae_loss", "FSQ", "fsq_bound", "VQVAE", "encode_codes", "load_vqgan", "vqvae_loss", "FeatureNet", "PerceptualLoss",
            "perceptual_distance", "PatchDiscriminator", "VQGANLoss", "VQGANTrainer", "adaptive_weight", "fit_vqgan",
            "hinge_d_loss", "hinge_g_loss", "SoundEncoder", "Features", "masked_mean", "to_grid", "ConcatFusion",
            "CrossAttention", "CrossAttentionFusion", "EarlyFusion", "FiLMBlock", "FiLMFusion", "LateFusion",

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_fits_module, check_positive_int, check_tensor
+from ..checks import check_fits_module, check_indices, check_positive_int, check_tensor
 from .quantize import VectorQuantizer, VQOutput
 
 N_FFT, HOP = 256, 125            # 129 bins; 8 frames per 1,000-sample note
@@ -102,9 +102,7 @@ class SoundVQ(nn.Module):
         codes = check_tensor(codes, "codes", dims=2, kind="int")
         if codes.shape[1] != FRAMES // 2:
             raise ValueError(f"codes must be (B, {FRAMES // 2}), one sound's sentence per row, got {tuple(codes.shape)}")
-        if codes.min() < 0 or codes.max() >= self.quantizer.num_codes:
-            raise ValueError(f"codes must lie in [0, {self.quantizer.num_codes}), "
-                             f"got [{int(codes.min())}, {int(codes.max())}]")
+        check_indices(codes, self.quantizer.num_codes, "codes")
         return self.decoder(self.quantizer.lookup(codes.to(self.decoder[0].weight.device)).transpose(1, 2))
 
 

@@ -17,7 +17,7 @@ import functools
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_positive_int, check_tensor, describe
+from ..checks import check_indices, check_positive_int, check_tensor, describe
 from .prior import AllowTokens, build_prior
 
 
@@ -54,9 +54,7 @@ def _codes(codes, n_codes: int, length: int, name: str) -> torch.Tensor:
     codes = check_tensor(codes, name, dims=2, kind="int")
     if codes.shape[1] != length:
         raise ValueError(f"{name} must have {length} codes per item, got shape {tuple(codes.shape)}")
-    if codes.min() < 0 or codes.max() >= n_codes:
-        raise ValueError(f"{name} must lie in [0, {n_codes}), got [{int(codes.min())}, {int(codes.max())}]")
-    return codes.long()
+    return check_indices(codes, n_codes, name).long()
 
 
 def translation_sequences(layout: CodeLayout, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -55,6 +55,17 @@ def vqvae_loss(model: VQVAE, batch) -> tuple[torch.Tensor, dict]:
                            "commitment": vq.commitment_loss.detach(), "batch_usage": used}
 
 
+@torch.no_grad()
+def encode_codes(model: VQVAE, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """Code maps (N, H', W') of many images (N, 3, H, W), float in [0, 1] or uint8, encoded
+    ``batch_size`` at a time on the model's device; returned on the CPU."""
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must be a tensor (N, 3, H, W), got {getattr(images, 'shape', type(images).__name__)}")
+    device = next(model.parameters()).device
+    scale = 255.0 if images.dtype == torch.uint8 else 1.0     # uint8 frames as the worlds store them
+    return torch.cat([model.encode(x.to(device).float() / scale).cpu() for x in images.split(batch_size)])
+
+
 def load_vqgan(name: str = "vqgan_shapes") -> VQVAE:
     """The shipped VQGAN of chapter 5 (a :class:`VQVAE` trained with VQGAN's losses), in eval mode."""
     from .. import checkpoints
