@@ -180,17 +180,25 @@ def image_to_sound_report(translator, layout, vqgan, sound_vq, judge, n: int = 5
 def read_clip_caption(text: str) -> dict:
     """What a one-object clip caption says: its colour, shape and size at the start, its
     motion (one of ``MOTIONS``) and its change ("none", "grows", "shrinks" or "turns <colour>");
-    None where the caption does not say."""
+    None where the caption does not say it, or says it in words the grammar does not make
+    (a caption cut short gets no credit for "none")."""
     from .data.motion import MOTIONS
     words = text.split()
-    verb = next((i for i, w in enumerate(words) if w in ("moves", "stays", "turns", "grows", "shrinks")), None)
+    verb = next((i for i, w in enumerate(words) if w in ("moves", "stays", "turns", "grows", "shrinks")), len(words))
     start = read_caption(" ".join(words[:verb]))          # the noun phrase before the first verb
-    moves = next((m for m in MOTIONS[1:] if re.search(rf"\bmoves {m}\b", text)), None)
-    # an object that stays and changes is captioned by its change alone ("the red circle grows")
-    motion = moves if moves else None if verb is None or words[verb] == "moves" else "stays"
-    turned = re.search(r"\bturns (\w+)\b", text)
-    change = None if verb is None else f"turns {turned.group(1)}" if turned else next(
-        (c for c in ("grows", "shrinks") if c in words), "none")
+    rest, motion, change = words[verb:], None, None
+    if rest[:2] == ["stays", "still"]:
+        motion, change, rest = "stays", "none", rest[2:]
+    elif rest[:1] == ["moves"] and len(rest) > 1 and rest[1] in MOTIONS[1:]:
+        motion, rest = rest[1], rest[2:]
+        change, rest = ("none", rest) if not rest else (None, rest[1:] if rest[0] == "and" else ["?"])
+    if change is None and rest:
+        if len(rest) == 2 and rest[0] == "turns" and rest[1] in COLOURS:
+            change = f"turns {rest[1]}"
+        elif rest in (["grows"], ["shrinks"]):
+            change = rest[0]
+        # an object that stays and changes is captioned by its change alone ("the red circle grows")
+        motion = motion if motion or change is None else "stays"
     return {"colour": start["colour"], "shape": start["shape"], "size": start["size"], "motion": motion,
             "change": change}
 

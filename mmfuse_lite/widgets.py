@@ -215,12 +215,19 @@ class PriorExplorer(W.VBox):
         show_figure(self.out, fig)
 
 
-class ClipExplorer(W.VBox):
-    """Pick a clip: see its frames, its code maps over time (:func:`viz.show_clip`), the
-    caption a model wrote for it and the true one. ``codes`` are the clips' code maps
-    (N, T, h, w); ``written`` the N written captions."""
+def _check_start(start: int, n: int) -> int:
+    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < n:
+        raise ValueError(f"start must be an index in [0, {n}), got {start!r}")
+    return start
 
-    def __init__(self, clips, codes: torch.Tensor, written, num_codes: int | None = None):
+
+class ClipExplorer(W.VBox):
+    """Pick a clip: see its frames, its code maps over time (:func:`viz.show_clip`, the
+    objects' cells ringed), the caption a model wrote for it and the true one. ``codes`` are
+    the clips' code maps (N, T, h, w); ``written`` the N written captions; ``start`` the clip
+    shown first (the one a static page keeps)."""
+
+    def __init__(self, clips, codes: torch.Tensor, written, num_codes: int | None = None, start: int = 0):
         n = len(getattr(clips, "frames", ()))
         if not n or not isinstance(codes, torch.Tensor) or codes.dim() != 4 or len(codes) != n:
             raise ValueError(f"expected ShapesClips and their code maps (N, T, h, w) for the same N clips, "
@@ -228,7 +235,7 @@ class ClipExplorer(W.VBox):
         if isinstance(written, str) or len(written) != n:
             raise ValueError(f"written must hold one caption per clip ({n}), got {describe(written)}")
         self.clips, self.codes, self.written, self.num_codes = clips, codes, list(written), num_codes
-        self.pick = W.IntSlider(0, 0, n - 1, description="clip")
+        self.pick = W.IntSlider(_check_start(start, n), 0, n - 1, description="clip")
         self.out = W.Output()
         self.pick.observe(lambda _: self.draw(), names="value")
         super().__init__([self.pick, self.out])
@@ -249,7 +256,7 @@ class SoundExplorer(W.VBox):
     (made audible by Griffin-Lim), beside the scene's true sound. ``images`` (N, 3, H, W),
     ``generated`` and ``true`` spectrograms (N, 129, 24)."""
 
-    def __init__(self, images: torch.Tensor, generated: torch.Tensor, true: torch.Tensor, captions):
+    def __init__(self, images: torch.Tensor, generated: torch.Tensor, true: torch.Tensor, captions, start: int = 0):
         from .nn.sound_vq import BINS, FRAMES
         check_image_batch(images)
         n = len(images)
@@ -260,7 +267,7 @@ class SoundExplorer(W.VBox):
         if isinstance(captions, str) or len(captions) != n:
             raise ValueError(f"captions must hold one caption per image ({n}), got {describe(captions)}")
         self.images, self.generated, self.true, self.captions = images, generated.cpu(), true.cpu(), list(captions)
-        self.pick = W.IntSlider(0, 0, n - 1, description="picture")
+        self.pick = W.IntSlider(_check_start(start, n), 0, n - 1, description="picture")
         self.out, self.audio = W.Output(), W.Output()
         self.pick.observe(lambda _: self.draw(), names="value")
         super().__init__([self.pick, self.out, self.audio])
@@ -281,7 +288,9 @@ class SoundExplorer(W.VBox):
         show_spectrogram(self.true[i], axes[2], "the scene's true sound", hop=HOP)
         fig.tight_layout()
         show_figure(self.out, fig)
+        # both through Griffin-Lim, so the two differ only in their spectrograms
         players = [f"<p>{name}: {Audio(griffin_lim(s[i][None])[0].numpy(), rate=SAMPLE_RATE)._repr_html_()}</p>"
-                   for name, s in (("generated", self.generated), ("true", self.true))]
+                   for name, s in (("generated", self.generated), ("true (its spectrogram, through Griffin-Lim)",
+                                                                    self.true))]
         self.audio.outputs = ({"output_type": "display_data", "metadata": {},
                                "data": {"text/html": "".join(players), "text/plain": "<audio>"}},)

@@ -83,10 +83,15 @@ def test_clip_captions_read_back_to_the_clips_attributes():
     assert read("the red circle")["motion"] is None and read("the red circle")["change"] is None, \
         "a caption without a verb says nothing about motion or change"
     assert read("the red circle moves sideways")["motion"] is None
+    # a caption cut short says no "none"
+    assert read("the red circle moves left and turns")["change"] is None
+    assert read("the red circle moves")["change"] is None and read("the red circle stays")["change"] is None
+    assert read("the red circle moves left")["change"] == "none"
     # a wrong new colour is a wrong change; a shifted caption list scores low
     i = next(i for i in range(len(one)) if "turns" in one.captions[i])
     wrong = list(one.captions)
-    wrong[i] = wrong[i].rsplit(" ", 1)[0] + " turns " + ("red" if not wrong[i].endswith("red") else "blue")
+    wrong[i] = wrong[i].rsplit(" ", 1)[0] + " " + ("red" if not wrong[i].endswith("red") else "blue")
+    assert judging.read_clip_caption(wrong[i])["change"] in ("turns red", "turns blue")
     assert judging.clip_caption_scores(wrong, one)["change"] == pytest.approx(1 - 1 / len(one))
     assert judging.clip_caption_scores(one.captions[1:] + one.captions[:1], one)["all"] < 0.1
     with pytest.raises(ValueError, match="same length"):

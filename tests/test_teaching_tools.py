@@ -271,6 +271,8 @@ def test_clip_and_sound_explorers_draw_and_check_their_inputs():
     assert "image/png" in w.out.outputs[0]["data"]
     w.pick.value = 3
     assert "image/png" in w.out.outputs[0]["data"]
+    with pytest.raises(ValueError, match=r"start must be an index in \[0, 4\), got 4"):
+        widgets.ClipExplorer(clips, codes, ["a caption"] * 4, start=4)
     with pytest.raises(ValueError, match="one caption per clip"):
         widgets.ClipExplorer(clips, codes, ["a caption"] * 3)
     with pytest.raises(ValueError, match=r"code maps \(N, T, h, w\)"):

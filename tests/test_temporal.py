@@ -20,6 +20,8 @@ def test_frame_encoder_shapes_and_errors():
         enc(codes[:, :, :4])
     with pytest.raises(TypeError):
         enc(codes.float())
+    with pytest.raises(ValueError, match="grid must be a multiple of 4"):
+        TM.FrameEncoder(CODEBOOK, grid=6)
     with pytest.raises(ValueError, match="fusion must be 'mean' or 'transformer'"):
         TM.ClipClassifier(CODEBOOK, "max")
 
@@ -72,6 +74,13 @@ def test_clip_codes_code_every_frame_like_the_images():
         TM.clip_codes(vq, frames[0])
     with pytest.raises(ValueError, match=r"images must be a tensor \(N, 3, H, W\)"):
         encode_codes(vq, frames[0, 0])
+    with pytest.raises(ValueError, match=r"float images must lie in \[0, 1\]"):
+        encode_codes(vq, frames[0].float())
+    vq.train()
+    state = {k: v.clone() for k, v in vq.state_dict().items()}
+    encode_codes(vq, frames[0])
+    assert not vq.training and all(torch.equal(v, vq.state_dict()[k]) for k, v in state.items()), \
+        "coding leaves the model as it was"
 
 
 def _captioner(vocab=10, max_words=6):
@@ -123,8 +132,13 @@ def test_caption_loss_ignores_padding_and_captioner_learns():
     assert (out[:, 2] == 2).float().mean() > 0.9 and (out[:, 3:] == 2).all(), "after <eos>, only <eos>"
 
 
-def test_shipped_clip_models_load():
+def test_shipped_clip_models_load_with_their_vqgans_codebook():
+    from mmfuse_lite import checkpoints
+    from mmfuse_lite.nn import load_vqgan
     model = TM.load_clip_classifier()
     captioner, tokenizer = TM.load_clip_captioner()
     assert not model.training and not captioner.training
-    assert captioner.max_words == tokenizer.max_len - 1 and captioner.vocab_size == len(tokenizer)
+    for name, m in (("clip_classifier", model), ("clip_captioner", captioner)):
+        vqgan = load_vqgan(checkpoints.load_card(checkpoints.shipped(name))["config"]["vqgan"])
+        assert torch.equal(m.encoder.embed.weight, vqgan.quantizer.codebook.weight), f"{name} reads its VQGAN's codes"
+    assert tokenizer.decode(tokenizer("the small red circle moves left")[0]) == "the small red circle moves left"

@@ -28,6 +28,8 @@ class FrameEncoder(nn.Module):
         codebook = check_tensor(codebook, "codebook", dims=2, kind="float")
         for name, v in (("dim", dim), ("grid", grid)):
             check_positive_int(v, name)
+        if grid % 4:
+            raise ValueError(f"grid must be a multiple of 4 (two stride-2 convolutions), got {grid}")
         self.num_codes, self.grid = len(codebook), grid
         # the codebook's vectors already say what each code draws; learned-from-scratch ids only get memorised
         self.embed = nn.Embedding.from_pretrained(codebook.detach().clone(), freeze=True)
@@ -41,7 +43,7 @@ class FrameEncoder(nn.Module):
             raise ValueError(f"codes must be (B, T, {self.grid}, {self.grid}) code maps, got {tuple(codes.shape)}")
         check_indices(codes, self.num_codes, "codes")
         b, t = codes.shape[:2]
-        x = self.embed(codes.flatten(0, 1)).permute(0, 3, 1, 2)        # (B*T, 32, H, W)
+        x = self.embed(codes.flatten(0, 1)).permute(0, 3, 1, 2)        # (B*T, code_dim, H, W)
         return self.proj(self.conv(x).flatten(1)).unflatten(0, (b, t))
 
 

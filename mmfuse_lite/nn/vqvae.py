@@ -61,6 +61,10 @@ def encode_codes(model: VQVAE, images: torch.Tensor, batch_size: int = 500) -> t
     ``batch_size`` at a time on the model's device; returned on the CPU."""
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 3:
         raise ValueError(f"images must be a tensor (N, 3, H, W), got {getattr(images, 'shape', type(images).__name__)}")
+    if images.dtype != torch.uint8 and images.numel() and (images.min() < 0 or images.max() > 1):
+        raise ValueError(f"float images must lie in [0, 1], got [{images.min().item():.3g}, {images.max().item():.3g}]; "
+                         f"divide uint8 values by 255 or pass the uint8 tensor")
+    model.eval()              # BatchNorm statistics and codebook updates must not move while coding
     device = next(model.parameters()).device
     scale = 255.0 if images.dtype == torch.uint8 else 1.0     # uint8 frames as the worlds store them
     return torch.cat([model.encode(x.to(device).float() / scale).cpu() for x in images.split(batch_size)])
