@@ -43,7 +43,7 @@ book: $(STAMP)
 JOBS ?= 2
 
 unit: $(STAMP)
-	OMP_NUM_THREADS=1 MMFUSE_PROFILE=ci $(BIN)/python -m pytest -q -n $(JOBS) -p no:cacheprovider tests
+	OMP_NUM_THREADS=1 MMFUSE_PROFILE=ci $(BIN)/python -m pytest -q -n $(JOBS) --dist worksteal -p no:cacheprovider tests
 
 # nbval executes each notebook once (--dist loadfile keeps a notebook's cells on one worker,
 # in order); conftest.py stores the executed notebooks in the book's execution cache, so

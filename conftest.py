@@ -9,6 +9,9 @@ nbval ignores widget ("comm") messages, so we record them here the way nbclient
 does and save the widget state in the notebook metadata: the book then shows each
 widget as the notebook left it.
 
+A cell that shows an echoed value (a bare ``True`` under a checker's message, a dict under
+a printed table) fails: see :mod:`mmfuse_lite.notebook_outputs`.
+
 We also time each notebook and print the table. Over the ``ci`` budget
 (``MMFUSE_NOTEBOOK_BUDGET`` seconds, default 150: two notebooks run at once, one thread each) a
 notebook gets a printed warning; only
@@ -27,6 +30,8 @@ import time
 from collections import defaultdict
 
 import pytest
+
+from mmfuse_lite.notebook_outputs import echoed_values
 
 ROOT = pathlib.Path(__file__).parent
 _started: dict[str, float] = {}
@@ -85,12 +90,18 @@ def pytest_runtest_call(item):
     nb = _notebook_of(item)
     if nb:
         _started.setdefault(nb, time.perf_counter())
-    yield
+    outcome = yield
     if nb:
         _finished[nb] = time.perf_counter()
         outs = getattr(item, "test_outputs", None)
         if outs is not None:
             _outputs[nb][item.cell_num] = list(outs)
+            echoed = echoed_values(outs)
+            if echoed and outcome.excinfo is None:
+                outcome.force_exception(AssertionError(
+                    f"the cell shows an echoed value under its output: {echoed[0][:60]!r}; a reader of the book "
+                    "sees it as noise. End the cell with a statement (an assignment, a print) or make the last "
+                    "call return None"))
 
 
 def pytest_runtest_logreport(report):

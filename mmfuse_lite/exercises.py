@@ -2,7 +2,8 @@
 
 Each ``check_*`` runs a learner's function on a few cases. On the first failure
 it raises :class:`ExerciseError` naming the case, what was expected and what
-arrived, with a hint. On success it prints how many cases passed.
+arrived, with a hint. On success it prints how many cases passed and returns None, so a
+checker called last in a cell leaves no ``True`` echoed under its message.
 """
 from __future__ import annotations
 
@@ -41,12 +42,11 @@ def _expect_close(name: str, case: str, got, expected: torch.Tensor, atol: float
                             f"got {got.detach().flatten()[:4].tolist()} (tolerance {atol}). {hint}".strip())
 
 
-def _passed(name: str, n: int) -> bool:
+def _passed(name: str, n: int) -> None:
     print(f"{name}: all {n} cases passed.")
-    return True
 
 
-def check_psnr(fn) -> bool:
+def check_psnr(fn) -> None:
     """Check ``fn(x, y)`` -> PSNR in dB per image, for images in [0, 1]."""
     name = "check_psnr"
     x = torch.full((1, 3, 4, 4), 0.5)
@@ -68,7 +68,7 @@ def check_psnr(fn) -> bool:
     return _passed(name, 3)
 
 
-def check_interpolate(fn) -> bool:
+def check_interpolate(fn) -> None:
     """Check ``fn(z0, z1, t)`` -> the straight-line mix (1 - t) z0 + t z1."""
     name = "check_interpolate"
     g = torch.Generator().manual_seed(1)
@@ -79,7 +79,7 @@ def check_interpolate(fn) -> bool:
     return _passed(name, 3)
 
 
-def check_bottleneck(fn) -> bool:
+def check_bottleneck(fn) -> None:
     """Check ``fn(image_size, latent_channels, downsamples)`` -> numbers in the latent."""
     name = "check_bottleneck"
     for args in ((32, 8, 2), (32, 1, 3), (64, 4, 2)):
@@ -98,7 +98,7 @@ def check_bottleneck(fn) -> bool:
     return _passed(name, 3)
 
 
-def check_gaussian_kl(fn) -> bool:
+def check_gaussian_kl(fn) -> None:
     """Check ``fn(mu, logvar)`` -> KL(N(mu, exp(logvar)) || N(0, I)) in nats, one value per row."""
     name = "check_gaussian_kl"
     g = torch.Generator().manual_seed(2)
@@ -114,7 +114,7 @@ def check_gaussian_kl(fn) -> bool:
     return _passed(name, len(cases))
 
 
-def check_bag_of_words(fn) -> bool:
+def check_bag_of_words(fn) -> None:
     """Check ``fn(ids, vocab_size)`` -> (B, vocab_size) float word counts, padding (id 0) not counted."""
     name = "check_bag_of_words"
     ids = torch.tensor([[1, 5, 7, 5, 2, 0, 0], [1, 6, 2, 0, 0, 0, 0]])
@@ -132,7 +132,7 @@ def check_bag_of_words(fn) -> bool:
     return _passed(name, 2)
 
 
-def check_nearest_code(fn) -> bool:
+def check_nearest_code(fn) -> None:
     """Check ``fn(z, codebook)`` -> index of the nearest codebook row for each row of z."""
     name = "check_nearest_code"
     g = torch.Generator().manual_seed(2)
@@ -149,7 +149,7 @@ def check_nearest_code(fn) -> bool:
     return _passed(name, 2)
 
 
-def check_straight_through(fn) -> bool:
+def check_straight_through(fn) -> None:
     """Check ``fn(z, z_q)``: forward value z_q, gradient passed to z unchanged."""
     name = "check_straight_through"
     g = torch.Generator().manual_seed(3)
@@ -174,7 +174,7 @@ def check_straight_through(fn) -> bool:
     return _passed(name, 3)
 
 
-def check_perplexity(fn) -> bool:
+def check_perplexity(fn) -> None:
     """Check ``fn(indices, num_codes)`` -> exp(entropy of the code frequencies)."""
     name = "check_perplexity"
     cases = [("4 codes used equally", torch.arange(4).repeat(5), 4, 4.0),
@@ -190,7 +190,7 @@ def check_perplexity(fn) -> bool:
     return _passed(name, len(cases))
 
 
-def check_ema_update(fn) -> bool:
+def check_ema_update(fn) -> None:
     """Check ``fn(cluster_size, code_sum, h, indices, decay, eps)`` -> new codebook (K, D).
 
     It must update ``cluster_size`` and ``code_sum`` in place as moving averages, and
@@ -219,7 +219,7 @@ def check_ema_update(fn) -> bool:
     return _passed(name, 4)
 
 
-def check_fsq_bound(fn) -> bool:
+def check_fsq_bound(fn) -> None:
     """Check ``fn(h, levels)`` -> values that round to exactly ``levels[i]`` integers per channel."""
     name = "check_fsq_bound"
     from .nn.fsq import fsq_bound
@@ -242,7 +242,7 @@ def check_fsq_bound(fn) -> bool:
     return _passed(name, 2)
 
 
-def check_hinge_d_loss(fn) -> bool:
+def check_hinge_d_loss(fn) -> None:
     """Check ``fn(real_logits, fake_logits)`` -> the discriminator's hinge loss (a scalar)."""
     name = "check_hinge_d_loss"
     cases = [
@@ -265,7 +265,7 @@ def check_hinge_d_loss(fn) -> bool:
     return _passed(name, len(cases))
 
 
-def check_adaptive_weight(fn) -> bool:
+def check_adaptive_weight(fn) -> None:
     """Check ``fn(rec_loss, g_loss, last_layer)`` -> ||grad rec|| / (||grad g|| + 1e-4), clamped to [0, 1e4], detached."""
     name = "check_adaptive_weight"
     g = torch.Generator().manual_seed(5)
@@ -303,7 +303,7 @@ def _reject_average(name: str, case: str, got, averaged: torch.Tensor) -> None:
                             "a product of experts adds the experts' log-probabilities instead.")
 
 
-def check_product_of_experts(fn) -> bool:
+def check_product_of_experts(fn) -> None:
     """Check ``fn(logits)`` -> normalised log-probabilities of the product of the experts' distributions."""
     name = "check_product_of_experts"
     g = torch.Generator().manual_seed(0)
@@ -328,7 +328,7 @@ def check_product_of_experts(fn) -> bool:
     return _passed(name, 4)
 
 
-def check_tensor_fusion(fn) -> bool:
+def check_tensor_fusion(fn) -> None:
     """Check ``fn(a, b)`` -> flattened outer product of [a; 1] and [b; 1], (B, (m+1)(n+1))."""
     name = "check_tensor_fusion"
     a, b = torch.tensor([[2.0, 3.0]]), torch.tensor([[5.0, 7.0, 11.0]])
@@ -347,7 +347,7 @@ def check_tensor_fusion(fn) -> bool:
     return _passed(name, 2)
 
 
-def check_attention_readout(fn) -> bool:
+def check_attention_readout(fn) -> None:
     """Check ``fn(q, k, v)`` -> (out, weights): weights = softmax over the patches of
     q k^T / sqrt(d), shape (B, Q, N); out = weights @ v, shape (B, Q, D)."""
     name = "check_attention_readout"
@@ -368,7 +368,7 @@ def check_attention_readout(fn) -> bool:
     return _passed(name, 2)
 
 
-def check_join_tokens(fn) -> bool:
+def check_join_tokens(fn) -> None:
     """Check ``fn(cls, parts)`` -> (sequence, pad): ``cls`` (1, 1, D); ``parts`` a list of
     (tokens (B, L_m, D), mask (B, L_m) bool with True = a real token, or None = all real).
     ``sequence`` = [CLS, tokens of part 1, tokens of part 2, ...], (B, 1 + sum L_m, D);
@@ -405,7 +405,7 @@ def check_join_tokens(fn) -> bool:
     return _passed(name, len(cases))
 
 
-def check_margin_loss(fn) -> bool:
+def check_margin_loss(fn) -> None:
     """Check ``fn(distance, same, margin)`` -> the contrastive loss of Hadsell, Chopra and
     LeCun (2006): the mean over pairs of d^2 for a same pair and max(0, margin - d)^2 for
     a different one."""
@@ -434,7 +434,7 @@ def check_margin_loss(fn) -> bool:
     return _passed(name, len(cases))
 
 
-def check_uncertainty_weighting(fn) -> bool:
+def check_uncertainty_weighting(fn) -> None:
     """Check ``fn(losses, log_vars)`` -> Kendall, Gal and Cipolla's (2018) total loss for
     classification tasks: sum_t exp(-s_t) L_t + s_t / 2, with s_t = log sigma_t^2."""
     from .nn.multitask import uncertainty_total
@@ -461,7 +461,7 @@ def check_uncertainty_weighting(fn) -> bool:
     return _passed(name, len(cases))
 
 
-def check_greedy_decoding(fn) -> bool:
+def check_greedy_decoding(fn) -> None:
     """Check ``fn(decoder, z, bos_id, eos_id, max_words)`` -> greedy answers (B, <= max_words):
     each row's words, most likely first, fed back with the hidden state, <pad> (0) from <eos> on."""
     from .nn.vqa import AnswerDecoder, greedy_decode
@@ -505,10 +505,9 @@ def check_greedy_decoding(fn) -> bool:
                             f"{describe(got) if not isinstance(got, torch.Tensor) else got[:3].tolist()}. Each step: "
                             "logits, h = decoder(z, word, h); word = logits[:, -1].argmax(-1, keepdim=True).")
     print(f"{name}: the answers of all {len(z)} rows are right.")
-    return True
 
 
-def check_info_nce(fn) -> bool:
+def check_info_nce(fn) -> None:
     """Check ``fn(logits)`` -> the symmetric InfoNCE loss of a (B, B) logit matrix whose
     diagonal holds the matching pairs: the mean of the row-wise and column-wise cross-entropy."""
     name = "check_info_nce"
@@ -539,7 +538,7 @@ def _same_distribution(a: torch.Tensor, b: torch.Tensor, atol: float = 1e-4) -> 
     return torch.allclose(a.log_softmax(-1), b.log_softmax(-1), atol=atol, rtol=0)
 
 
-def check_guidance(fn) -> bool:
+def check_guidance(fn) -> None:
     """Check ``fn(cond_logits, uncond_logits, scale)`` -> classifier-free guided logits:
     u + scale * (c - u), with c and u the log-softmax of the two.
 
@@ -578,7 +577,7 @@ def check_guidance(fn) -> bool:
     return _passed(name, 2)
 
 
-def check_flip_captions(fn) -> bool:
+def check_flip_captions(fn) -> None:
     """Check ``fn(captions)`` -> the captions of the mirrored pictures: every "left" becomes
     "right" and every "right" "left"; nothing else changes."""
     from .data import ShapesWorld
@@ -616,7 +615,7 @@ def check_flip_captions(fn) -> bool:
     return _passed(name, len(cases))
 
 
-def check_translation_sequences(fn) -> bool:
+def check_translation_sequences(fn) -> None:
     """Check ``fn(layout, source, target)`` -> [<source> source codes <target> target codes],
     each block shifted by its offset (chapter 10)."""
     from .nn.translate import CodeLayout, translation_sequences
@@ -651,7 +650,7 @@ def _never_crash(check):
     feedback (an :class:`ExerciseError` naming the checker), never torch's own error
     from comparing, differentiating or indexing a wrong answer."""
     @functools.wraps(check)
-    def wrapped(fn) -> bool:
+    def wrapped(fn) -> None:
         if not callable(fn):
             raise ExerciseError(f"{check.__name__}: pass your function itself, e.g. {check.__name__}(my_function), "
                                 f"got {type(fn).__name__} {fn!r:.60}")

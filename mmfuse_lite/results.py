@@ -12,8 +12,9 @@ import math
 import numbers
 
 
-def headlines(cfg, chapter: str, values: dict) -> dict:
-    """Record a chapter's headline numbers; returns them as plain Python values."""
+def plain_values(chapter: str, values: dict) -> dict:
+    """A chapter's headline numbers checked and turned into plain Python values (numpy and
+    torch scalars become floats or ints), as :func:`headlines` glues them."""
     if not (isinstance(chapter, str) and chapter.startswith("ch") and chapter[2:].isdigit()):
         raise ValueError(f"chapter must look like 'ch2', got {chapter!r}")
     if not values:
@@ -26,6 +27,13 @@ def headlines(cfg, chapter: str, values: dict) -> dict:
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"{chapter}_{key} is {value}: a headline number must be finite")
         clean[key] = value
+    return clean
+
+
+def headlines(cfg, chapter: str, values: dict) -> None:
+    """Record a chapter's headline numbers: print them, and glue them for the results page.
+    Returns None, so the cell that calls it shows the printed table and nothing else."""
+    clean = plain_values(chapter, values)
     try:
         from myst_nb import glue
     except ImportError:          # Colab, plain Jupyter: nothing to glue into
@@ -37,4 +45,3 @@ def headlines(cfg, chapter: str, values: dict) -> dict:
     print(f"headline numbers of {chapter} ({cfg.profile} profile, seed {cfg.seed}):")
     for key, value in clean.items():
         print(f"  {key:{width}s}  {value:.4g}" if isinstance(value, float) else f"  {key:{width}s}  {value}")
-    return clean

@@ -135,13 +135,16 @@ def test_every_misconception_states_the_truth_and_its_evidence():
 def test_headlines_glue_plain_values_and_refuse_bad_ones(capsys):
     import numpy as np
     import torch
-    from mmfuse_lite.results import headlines
+    from mmfuse_lite.results import headlines, plain_values
     from mmfuse_lite.runtime import setup
     cfg = setup(profile="ci", seed=3, quiet=True)
-    out = headlines(cfg, "ch2", {"psnr": np.float64(24.5), "usage": torch.tensor(0.9), "best": "k-means init", "n": 3})
+    values = {"psnr": np.float64(24.5), "usage": torch.tensor(0.9), "best": "k-means init", "n": 3}
+    out = plain_values("ch2", values)
     assert out == {"psnr": 24.5, "usage": pytest.approx(0.9), "best": "k-means init", "n": 3}
     assert type(out["psnr"]) is float and type(out["usage"]) is float
-    assert "ci profile, seed 3" in capsys.readouterr().out
+    assert headlines(cfg, "ch2", values) is None, "nothing to echo under the printed table"
+    printed = capsys.readouterr().out
+    assert "ci profile, seed 3" in printed and "k-means init" in printed
     with pytest.raises(ValueError, match="like 'ch2'"):
         headlines(cfg, "chapter 2", {"x": 1.0})
     with pytest.raises(TypeError, match="ch2_x: expected a number or a string, got list"):
@@ -167,3 +170,14 @@ def test_ci_runs_both_readme_commands_and_each_profile_has_its_own_cache():
         assert conftest._cache_path() != ci_cache and ci_cache.name.endswith("-ci")
     finally:
         os.environ.pop("MMFUSE_PROFILE") if old is None else os.environ.__setitem__("MMFUSE_PROFILE", old)
+
+
+def test_echoed_values_are_found_in_a_cells_outputs():
+    from mmfuse_lite.notebook_outputs import echoed_values
+    result = lambda text: {"output_type": "execute_result", "data": {"text/plain": text}}   # noqa: E731
+    printed = {"output_type": "stream", "name": "stdout", "text": "True\n"}
+    assert echoed_values([printed, result("True")]) == ["True"]
+    assert echoed_values([result("{'psnr': 24.5,\n 'usage': 0.9}")]) == ["{'psnr': 24.5,\n 'usage': 0.9}"]
+    assert echoed_values([result(["Fal", "se"])]) == ["False"]
+    assert echoed_values([printed, result("tensor(True)"), result("(3, 32, 32)"),
+                          {"output_type": "display_data", "data": {"text/plain": "True"}}]) == []
