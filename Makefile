@@ -35,7 +35,8 @@ book: $(STAMP)
 	echo "Building the book in the '$$profile' profile"; \
 	$(USE_CACHE) && \
 	$(BIN)/python scripts/execute_notebooks.py --jobs 2 && \
-	$(BIN)/jupyter-book build --all -W -n --keep-going .
+	$(BIN)/jupyter-book build --all -W -n --keep-going . && \
+	$(BIN)/python scripts/check_book_html.py _build/html
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 # Tests and notebooks run on two workers (pytest-xdist) with one torch thread each: on two
@@ -55,6 +56,7 @@ nbval: $(STAMP)
 book-strict: $(STAMP)
 	@profile=ci; $(USE_CACHE)
 	MMFUSE_PROFILE=ci $(BIN)/jupyter-book build --all . -W -n --keep-going
+	$(BIN)/python scripts/check_book_html.py _build/html
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 test: unit nbval book-strict

@@ -10,7 +10,8 @@ does and save the widget state in the notebook metadata: the book then shows eac
 widget as the notebook left it.
 
 A cell that shows an echoed value (a bare ``True`` under a checker's message, a dict under
-a printed table) fails: see :mod:`mmfuse_lite.notebook_outputs`.
+a printed table, a matplotlib object) or the same figure twice fails: see
+:mod:`mmfuse_lite.notebook_outputs`.
 
 We also time each notebook and print the table. Over the ``ci`` budget
 (``MMFUSE_NOTEBOOK_BUDGET`` seconds, default 150: two notebooks run at once, one thread each) a
@@ -31,7 +32,7 @@ from collections import defaultdict
 
 import pytest
 
-from mmfuse_lite.notebook_outputs import echoed_values
+from mmfuse_lite.notebook_outputs import duplicate_figures, echoed_values
 
 ROOT = pathlib.Path(__file__).parent
 _started: dict[str, float] = {}
@@ -102,6 +103,10 @@ def pytest_runtest_call(item):
                     f"the cell shows an echoed value under its output: {echoed[0][:60]!r}; a reader of the book "
                     "sees it as noise. End the cell with a statement (an assignment, a print) or make the last "
                     "call return None"))
+            elif duplicate_figures(outs) and outcome.excinfo is None:
+                outcome.force_exception(AssertionError(
+                    "the cell shows the same figure twice; display each figure once (a plt.show() after a "
+                    "helper that already showed it, or a returned Figure echoed after plt.show())"))
 
 
 def pytest_runtest_logreport(report):

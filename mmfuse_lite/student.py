@@ -10,7 +10,9 @@ they are:
   region it replaces, so the ``def`` line and the ``check_*`` call around it stay;
 * in a markdown cell, every ``{solution}`` directive (the dropdowns of the book) is
   removed, with the blank lines around it;
-* outputs and execution counts are cleared.
+* outputs and execution counts are cleared;
+* a stubbed cell loses the ``hide-cell`` tag that folds the solution away in the book, so a
+  student book built from these notebooks shows the exercise's code in plain view.
 
 Everything else is copied unchanged.
 """
@@ -23,6 +25,7 @@ import re
 import nbformat
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+HIDDEN = "hide-cell"   # the book folds solution cells away behind a click (see tests/test_book.py)
 STUB = "raise NotImplementedError(\"exercise: replace this line with your solution\")"
 # a colon fence of three or more colons opening a {solution} directive, up to the same fence closing it
 _SOLUTION = re.compile(r"^(?P<fence>:{3,})\{solution\}.*?^(?P=fence)[ \t]*$\n?", re.M | re.S)
@@ -67,8 +70,10 @@ def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
     nb = nbformat.from_dict(nb)  # a deep copy
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
-            cell.source = strip_code(cell.source, f"{name}, cell {i}")
-            cell.outputs, cell.execution_count = [], None
+            stubbed = strip_code(cell.source, f"{name}, cell {i}")
+            if stubbed != cell.source and HIDDEN in cell.metadata.get("tags", []):
+                cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != HIDDEN]
+            cell.source, cell.outputs, cell.execution_count = stubbed, [], None
         elif cell.cell_type == "markdown":
             cell.source = strip_markdown(cell.source)
     nb.metadata["mmfuse"] = {"version": "student"}

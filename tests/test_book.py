@@ -111,7 +111,7 @@ def test_pages_workflow_runs_make_test_then_make_book_then_publishes_the_book():
     assert ".github/workflows/book.yml" in readme and "GitHub Pages" in readme
 
 
-@pytest.mark.parametrize("page", ["results", "misconceptions", "glossary", "scaling_up", "instructor_guide"])
+@pytest.mark.parametrize("page", ["results", "misconceptions", "glossary", "scaling_up", "instructor_guide", "projects"])
 def test_appendix_pages_are_in_the_table_of_contents(page):
     assert f"book/{page}" in (ROOT / "_toc.yml").read_text()
 
@@ -181,3 +181,47 @@ def test_echoed_values_are_found_in_a_cells_outputs():
     assert echoed_values([result(["Fal", "se"])]) == ["False"]
     assert echoed_values([printed, result("tensor(True)"), result("(3, 32, 32)"),
                           {"output_type": "display_data", "data": {"text/plain": "True"}}]) == []
+    assert echoed_values([result("<Figure size 640x480 with 1 Axes>")]) == ["<Figure size 640x480 with 1 Axes>"]
+    assert echoed_values([result("[<matplotlib.lines.Line2D at 0x7f>]")]) == ["[<matplotlib.lines.Line2D at 0x7f>]"]
+    assert echoed_values([result("Text(0.5, 1.0, 'PSNR')")]) == ["Text(0.5, 1.0, 'PSNR')"]
+
+
+def test_a_figure_shown_twice_in_one_cell_is_found():
+    from mmfuse_lite.notebook_outputs import duplicate_figures
+    image = lambda png: {"output_type": "display_data", "data": {"image/png": png}}   # noqa: E731
+    assert duplicate_figures([image("iVBOR-a"), image("iVBOR-b")]) == 0
+    assert duplicate_figures([image("iVBOR-a"), {"output_type": "stream", "text": "x"}, image("iVBOR-a\n")]) == 1
+
+
+def test_the_html_check_finds_solution_code_shown_without_a_click():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from check_book_html import solution_lines, visible_solutions
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("def f(z, c):\n    ### BEGIN SOLUTION\n    d = torch.cdist(z, c)\n"
+                                  "    return d.argmin(1)\n    ### END SOLUTION\ncheck(f)"),
+        nbformat.v4.new_code_cell("def g(d):\n    return d.argmin(1)   # shown in the open: gives nothing away")])
+    lines = solution_lines(nb)
+    assert "d = torch.cdist(z, c)" in lines and "return d.argmin(1)" not in lines
+    code = "<pre>def f(z, c):\n    ### BEGIN SOLUTION\n    d = torch.cdist(z, c)</pre>"
+    assert visible_solutions(f"<div class='cell'>{code}</div>", lines)
+    assert visible_solutions(f"<details open><summary>x</summary>{code}</details>", lines)
+    assert not visible_solutions(f"<details class='hide'><summary>Show</summary>{code}</details>", lines)
+    assert not visible_solutions(f"<div class='solution dropdown admonition'>{code}</div>", lines)
+    assert not visible_solutions("<pre>def g(d):\n    return d.argmin(1)</pre>", lines)
+
+
+def test_exercises_are_numbered_by_chapter_and_referred_to_by_number():
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from chapter_exercise_numbers import chapter_of, renumber
+    assert chapter_of("notebooks/03_vq_vae") == 3 and chapter_of("book/results") is None
+    numbers = {"notebooks/03_vq_vae": {"exercise": {"ex-b": (9,), "ex-a": (8,)}, "figure": {"f": (4,)}},
+               "book/results": {"exercise": {"ex-c": (1,)}}}
+    assert renumber(numbers) == ["notebooks/03_vq_vae"]
+    assert numbers["notebooks/03_vq_vae"] == {"exercise": {"ex-a": (3, 1), "ex-b": (3, 2)}, "figure": {"f": (4,)}}
+    assert numbers["book/results"] == {"exercise": {"ex-c": (1,)}}
+    assert "chapter_exercise_numbers" in (ROOT / "_config.yml").read_text()
+    # prose names an exercise through {numref}, which prints "exercise 3.1"; never by a typed number
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            typed = re.findall(r"[Ee]xercises? (?:\d+\b(?!\.\d)|\{ref\})", cell.source)
+            assert not typed, f"{path.name} {cell.get('id')}: {typed} (use {{numref}}`exercise %s <label>`)"

@@ -84,6 +84,9 @@ def test_no_solution_survives_in_the_student_notebook(path, student_dir):
     for r, s in zip(reference.cells, student.cells):
         if r.cell_type == "code" and BEGIN not in r.source:
             assert r.source == s.source
+        if r.cell_type == "code" and BEGIN in r.source:      # folded in the book, open for students
+            assert "hide-cell" in r.metadata.get("tags", []), f"solution cell {r.id} is not folded in the book"
+            assert "hide-cell" not in s.metadata.get("tags", [])
         if r.cell_type == "markdown" and "{solution}" not in r.source:
             assert r.source == s.source
 
