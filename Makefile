@@ -2,12 +2,13 @@
 #   make book   build the HTML book in the default profile (executes the notebooks; strict)
 #   make test   unit tests, nbval over every notebook (ci profile), strict book build
 #   make student  student/ notebooks with the solutions stripped
+#   make slides   one reveal.js deck per syllabus week (after make book, which also makes them)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install book test unit nbval book-strict student clean
+.PHONY: install book slides test unit nbval book-strict student clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,8 +37,14 @@ book: $(STAMP)
 	$(USE_CACHE) && \
 	$(BIN)/python scripts/execute_notebooks.py --jobs 2 && \
 	$(BIN)/jupyter-book build --all -W -n --keep-going . && \
-	$(BIN)/python scripts/check_book_html.py _build/html
+	$(BIN)/python scripts/check_book_html.py _build/html && \
+	$(BIN)/python scripts/make_slides.py
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+# One reveal.js deck per syllabus week, from the notebooks the last book build executed
+# (make book runs this too): _build/html/slides/week01.html ... week12.html
+slides: $(STAMP)
+	$(BIN)/python scripts/make_slides.py
 
 # Tests and notebooks run on two workers (pytest-xdist) with one torch thread each: on two
 # cores that is faster than one process with two threads, whose small ops barely use the second.

@@ -65,8 +65,8 @@ def questions(chapter: str) -> list[Question]:
 def as_markdown(chapter: str) -> str:
     """The static quiz: numbered questions, each answer folded in a <details> element."""
     lines = ["## Check your understanding", "",
-             "Answer each question before you open its answer. In Jupyter or Colab, "
-             f'`quiz.ask("{chapter}")` in the next cell asks the same questions interactively.']
+             "Answer each question before you open its answer. In Jupyter or Colab, the notebook's "
+             f'next cell, `quiz.ask("{chapter}")`, asks the same questions with a *Check* button.']
     for n, q in enumerate(questions(chapter), 1):
         lines += ["", f"**{n}.** {q.prompt}"]
         if q.choices is not None:
@@ -89,13 +89,15 @@ def ask(chapter: str):
             field = W.Text(placeholder="a number")
         button, verdict = W.Button(description="Check"), W.HTMLMath()
 
-        def check(_, q=q, field=field, verdict=verdict):
+        def check(_, q=q, field=field, verdict=verdict, misses=[0]):
             if field.value in (None, ""):
-                verdict.value = "<i>Choose an answer first.</i>"
+                verdict.value = "<i>Choose or type an answer first.</i>"
             elif q.is_right(field.value):
                 verdict.value = f"<b style='color:green'>Right.</b> {q.explain}"
             else:
-                verdict.value = f"<b style='color:#b00'>Not quite.</b> Think again, or read the answer: {q.right_answer}. {q.explain}"
+                misses[0] += 1         # one more try before the answer is given away
+                verdict.value = ("<b style='color:#b00'>Not quite.</b> Try once more." if misses[0] < 2 else
+                                 f"<b style='color:#b00'>Not quite.</b> The answer: {q.right_answer}. {q.explain}")
 
         button.on_click(check)
         blocks.append(W.VBox([prompt, field, W.HBox([button, verdict])]))

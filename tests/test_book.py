@@ -225,3 +225,26 @@ def test_exercises_are_numbered_by_chapter_and_referred_to_by_number():
         for cell in nbformat.read(path, as_version=4).cells:
             typed = re.findall(r"[Ee]xercises? (?:\d+\b(?!\.\d)|\{ref\})", cell.source)
             assert not typed, f"{path.name} {cell.get('id')}: {typed} (use {{numref}}`exercise %s <label>`)"
+
+
+def test_slides_keep_headings_equations_and_figures_and_drop_code_prose_and_answers():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_slides as ms
+    assert set(ms.WEEKS) == set(range(1, 13))
+    md = ms.slide_markdown("## 3.2 The estimator\n\nLead paragraph.\n\nMore prose.\n\n$$\na = b\n$$\n\n"
+                           "| x | y |\n|---|---|\n\n:::{solution} ex\n:class: dropdown\nsecret\n:::")
+    assert md.startswith("## 3.2 The estimator\n\nLead paragraph.") and "$$\na = b\n$$" in md
+    assert "More prose" not in md and "secret" not in md and "| x | y |" in md
+    quiz = ms.slide_markdown("## Check your understanding\n\n**1.** Q?\n\n<details><summary>Answer</summary>\n\n42\n\n</details>")
+    assert "Q?" in quiz and "42" not in quiz
+    widget = {"output_type": "display_data", "data": {"application/vnd.jupyter.widget-view+json": {}, "text/plain": "w"}}
+    figure = {"output_type": "display_data", "data": {"image/png": "iVBOR"}}
+    short = {"output_type": "stream", "name": "stdout", "text": "PSNR 24.1 dB\n"}
+    long = {"output_type": "stream", "name": "stdout", "text": "x\n" * 20}
+    assert ms.slide_outputs([widget, figure, short, long]) == [figure, short]
+    assert ms.plain_roles("{cite}`esser2021taming` and {doc}`Chapter 5 <../notebooks/05_vqgan>`",
+                          {"esser2021taming": "Esser et al. 2021"}) == "(Esser et al. 2021) and Chapter 5"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(s) for s in
+                                         ("# 3. T", "## 3.4 a", "## 3.5 b", "### c", "## 3.6 d", "## Exercises", "x")])
+    assert [c.source for c in ms.select_cells(nb, "3.5", "3.5")] == ["## 3.5 b", "### c"]
+    assert [c.source for c in ms.select_cells(nb, None, "3.4")] == ["# 3. T", "## 3.4 a"]

@@ -285,3 +285,61 @@ def test_clip_and_sound_explorers_draw_and_check_their_inputs():
     with pytest.raises(ValueError, match=r"expected frames \(T, 3, H, W\) and integer code maps"):
         viz.show_clip(clips.frames[0], codes[0].float())
     matplotlib.pyplot.close("all")
+
+
+# ---- self-check quizzes (mmfuse_lite.quiz) ----
+
+def test_every_chapter_ends_its_main_text_with_its_quiz():
+    import pathlib
+    import nbformat
+    from mmfuse_lite import quiz
+    notebooks = sorted((pathlib.Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert len(notebooks) == 10
+    for path in notebooks:
+        nb, chapter = nbformat.read(path, as_version=4), f"ch{int(path.name[:2])}"
+        ids = [c.get("id") for c in nb.cells]
+        at = ids.index(f"{path.name[:2].join(['ch', '-quiz'])}")
+        assert 4 <= len(quiz.questions(chapter)) <= 6
+        assert nb.cells[at].source == quiz.as_markdown(chapter), f"{path.name}: quiz cell differs from the bank"
+        ask = nb.cells[at + 1]
+        assert f'quiz.ask("{chapter}")' in ask.source and "remove-cell" in ask.metadata.get("tags", [])
+        assert nb.cells[at + 2].source.startswith("## Exercises"), "the quiz closes the main text"
+
+
+def test_questions_refuse_bad_definitions_and_judge_answers():
+    from mmfuse_lite.quiz import Question
+    with pytest.raises(ValueError, match="index one of the 2 choices"):
+        Question("p?", 2, "why", choices=("a", "b"))
+    with pytest.raises(ValueError, match="finite answer"):
+        Question("p?", float("nan"), "why")
+    with pytest.raises(ValueError, match="prompt and an explanation"):
+        Question("p?", 1, " ")
+    q = Question("bits?", 448, "64 codes of 7 bits")
+    assert q.is_right("448") and q.is_right(448.0) and q.is_right(" 448 ")
+    assert not q.is_right("447") and not q.is_right("many")
+    near = Question("ln 128?", 4.852, "entropy", tolerance=0.01)
+    assert near.is_right("4.85") and not near.is_right("4.8")
+    mc = Question("which?", 1, "because", choices=("x", "y", "z"))
+    assert mc.is_right(1) and not mc.is_right(0) and mc.right_answer == "b) y"
+
+
+def test_the_interactive_quiz_gives_a_second_try_then_the_answer():
+    from mmfuse_lite import quiz
+    box = quiz.ask("ch3")
+    assert len(box.children) == len(quiz.questions("ch3"))
+    q = quiz.questions("ch3")[1]                     # multiple choice
+    prompt, field, row = box.children[1].children
+    button, verdict = row.children
+    button.click()
+    assert "first" in verdict.value
+    wrong = (q.answer + 1) % len(q.choices)
+    field.value = wrong
+    button.click()
+    assert "Try once more" in verdict.value and q.explain not in verdict.value
+    button.click()
+    assert q.right_answer in verdict.value
+    field.value = q.answer
+    button.click()
+    assert verdict.value.startswith("<b style='color:green'>Right.")
+    with pytest.raises(KeyError, match="no quiz for chapter 'ch11'"):
+        quiz.ask("ch11")
