@@ -37,8 +37,8 @@ book: $(STAMP)
 	$(USE_CACHE) && \
 	$(BIN)/python scripts/execute_notebooks.py --jobs 2 && \
 	$(BIN)/jupyter-book build --all -W -n --keep-going . && \
-	$(BIN)/python scripts/check_book_html.py _build/html && \
-	$(BIN)/python scripts/make_slides.py
+	$(BIN)/python scripts/make_slides.py && \
+	$(BIN)/python scripts/check_book_html.py _build/html
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 # One reveal.js deck per syllabus week, from the notebooks the last book build executed
@@ -63,6 +63,7 @@ nbval: $(STAMP)
 book-strict: $(STAMP)
 	@profile=ci; $(USE_CACHE)
 	MMFUSE_PROFILE=ci $(BIN)/jupyter-book build --all . -W -n --keep-going
+	$(BIN)/python scripts/make_slides.py
 	$(BIN)/python scripts/check_book_html.py _build/html
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 

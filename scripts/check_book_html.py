@@ -1,4 +1,5 @@
-"""Check the built HTML book: no exercise solution is readable without a click.
+"""Check the built HTML book: no exercise solution is readable without a click, and the
+instructor guide's links to the slide decks lead somewhere.
 
     python scripts/check_book_html.py [_build/html]      # make book and make book-strict run it
 
@@ -63,9 +64,18 @@ def visible_solutions(html: str, lines: set[str]) -> list[str]:
     return shown
 
 
+def dead_links(page: pathlib.Path, under: str = "slides/") -> list[str]:
+    """The relative links of a page into ``under`` (the decks of make_slides.py) that lead nowhere."""
+    links = [a["href"] for a in BeautifulSoup(page.read_text(), "html.parser").find_all("a", href=True)]
+    return [h for h in links if under in h and "://" not in h
+            and not (page.parent / h.split("#")[0]).resolve().exists()]
+
+
 def main(html_dir: str = "_build/html") -> int:
     html_dir = pathlib.Path(html_dir)
-    problems = []
+    guide = html_dir / "book" / "instructor_guide.html"
+    problems = [f"{guide.name}: a link to a slide deck leads nowhere: {h} (run scripts/make_slides.py)"
+                for h in (dead_links(guide) if guide.exists() else [])]
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         page = html_dir / "notebooks" / f"{path.stem}.html"
         if not page.exists():

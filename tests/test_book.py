@@ -231,6 +231,8 @@ def test_slides_keep_headings_equations_and_figures_and_drop_code_prose_and_answ
     sys.path.insert(0, str(ROOT / "scripts"))
     import make_slides as ms
     assert set(ms.WEEKS) == set(range(1, 13))
+    guide = (BOOK / "instructor_guide.md").read_text()
+    assert all(f'href="../slides/week{w:02d}.html"' in guide for w in ms.WEEKS), "the guide links every deck"
     md = ms.slide_markdown("## 3.2 The estimator\n\nLead paragraph.\n\nMore prose.\n\n$$\na = b\n$$\n\n"
                            "| x | y |\n|---|---|\n\n:::{solution} ex\n:class: dropdown\nsecret\n:::")
     assert md.startswith("## 3.2 The estimator\n\nLead paragraph.") and "$$\na = b\n$$" in md
