@@ -250,3 +250,11 @@ def test_slides_keep_headings_equations_and_figures_and_drop_code_prose_and_answ
                                          ("# 3. T", "## 3.4 a", "## 3.5 b", "### c", "## 3.6 d", "## Exercises", "x")])
     assert [c.source for c in ms.select_cells(nb, "3.5", "3.5")] == ["## 3.5 b", "### c"]
     assert [c.source for c in ms.select_cells(nb, None, "3.4")] == ["# 3. T", "## 3.4 a"]
+
+
+def test_every_chapter_ends_with_its_summary():
+    for path in NOTEBOOKS:
+        cells = nbformat.read(path, as_version=4).cells
+        summary = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and re.search(r"^## Summary", c.source, re.M)]
+        assert summary == [len(cells) - 1], f"{path.name}: the summary must be the last cell, after every exercise"
+        assert "{exercise}" not in cells[-1].source.split("## Summary")[1], f"{path.name}: an exercise after the summary"

@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmfuse_lite import exercises
+from mmfuse_lite import exercises, labs
 from mmfuse_lite.student import BEGIN, END, SolutionMarkupError, make_student, strip_code, strip_markdown
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -38,15 +38,23 @@ def solution_cells(nb):
     return [c for c in nb.cells if c.cell_type == "code" and BEGIN in c.source]
 
 
-def checker_calls(source: str) -> list[tuple[str, str]]:
-    """(checker, function name) for every top-level ``check_x(fn)`` call of a cell."""
+def checker_calls(source: str) -> list[tuple[str, str, tuple]]:
+    """(checker, function name, further arguments) for every top-level ``check_x(fn, ...)`` call
+    of a cell; ``check_lab(fn, "ch2-batchnorm")`` names its lab."""
     calls = []
     for node in ast.parse(source).body:
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             f = node.value.func
             if isinstance(f, ast.Name) and f.id.startswith("check_"):
-                calls.append((f.id, node.value.args[0].id))
+                rest = tuple(ast.literal_eval(a) for a in node.value.args[1:])
+                calls.append((f.id, node.value.args[0].id, rest))
     return calls
+
+
+def checker(name: str, rest: tuple):
+    if name == "check_lab":
+        return lambda fn: labs.check_lab(fn, *rest)
+    return getattr(exercises, name)
 
 
 def defs_only(source: str) -> str:
@@ -59,7 +67,7 @@ def defs_only(source: str) -> str:
 def run_checks(source: str):
     namespace = {"torch": torch, "F": F, "math": math, "np": np}
     exec(compile(defs_only(source), "<exercise>", "exec"), namespace)
-    return [(name, getattr(exercises, name), namespace[fn]) for name, fn in checker_calls(source)]
+    return [(name, checker(name, rest), namespace[fn]) for name, fn, rest in checker_calls(source)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -100,7 +108,8 @@ def test_checkers_pass_the_reference_and_fail_the_stub_helpfully(path, student_d
         if ref_cell.cell_type != "code" or BEGIN not in ref_cell.source:
             continue
         for (name, check, fn), (_, _, stub) in zip(run_checks(ref_cell.source), run_checks(stub_cell.source)):
-            check(fn)             # raises ExerciseError if it rejects the reference solution
+            if name != "check_lab":   # a lab's reference trains models: nbval runs it in the notebook
+                check(fn)             # raises ExerciseError if it rejects the reference solution
             with pytest.raises(exercises.ExerciseError, match="NotImplementedError.*Replace the stub"):
                 check(stub)
             checked += 1
@@ -108,12 +117,15 @@ def test_checkers_pass_the_reference_and_fail_the_stub_helpfully(path, student_d
 
 
 def test_every_checker_is_used_by_a_chapter():
-    used = set()
+    used, used_labs = set(), set()
     for path in NOTEBOOKS:
         for cell in solution_cells(nbformat.read(path, as_version=4)):
-            used |= {name for name, _ in checker_calls(cell.source)}
+            calls = checker_calls(cell.source)
+            used |= {name for name, _, _ in calls if name != "check_lab"}
+            used_labs |= {rest[0] for name, _, rest in calls if name == "check_lab"}
     defined = {n for n in dir(exercises) if n.startswith("check_")}
     assert defined == used, f"checkers no chapter calls: {defined - used}; calls to missing ones: {used - defined}"
+    assert used_labs == set(labs.LABS), f"labs no chapter checks: {set(labs.LABS) - used_labs}"
 
 
 def test_every_chapter_has_three_exercises_with_dropdown_solutions():

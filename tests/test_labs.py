@@ -1,0 +1,144 @@
+"""Labs (train-and-compare exercises): check_lab accepts the reference and catches the usual mistakes."""
+import copy
+import json
+import pathlib
+import sys
+
+import pytest
+
+from mmfuse_lite import labs
+from mmfuse_lite.exercises import ExerciseError
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from seed_ranges import lab_function  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def reference_run():
+    lab = labs.LABS["ch2-batchnorm"]
+    data = labs.lab_data("ch2-batchnorm", lab.check_n, lab.check_eval, batch_size=32, width=8, seed=0)
+    fn, where = lab_function("ch2-batchnorm")
+    assert "02_autoencoder" in where
+    return lab, data, fn(data, lab.check_steps)
+
+
+def test_the_reference_passes(reference_run):
+    lab, data, result = reference_run
+    assert labs._check_result(lab, result, data, lab.check_steps) == 7
+
+
+def test_a_score_on_the_training_images_is_caught_with_a_hint(reference_run):
+    lab, data, result = reference_run
+    bad = copy.copy(result)
+    model = result["without BN"]["model"]
+    bad["without BN"] = {**result["without BN"], "psnr": labs._psnr(model, data.train)}
+    with pytest.raises(ExerciseError, match=r"\[without BN\].*scores .* on data.eval \(the test split\).*training images"):
+        labs._check_result(lab, bad, data, lab.check_steps)
+
+
+def test_wrong_arms_a_loss_that_did_not_fall_and_missing_keys_are_caught(reference_run):
+    lab, data, result = reference_run
+    with pytest.raises(ExerciseError, match=r"expected the arms \['with BN', 'without BN'\]"):
+        labs._check_result(lab, {"with BN": result["with BN"]}, data, lab.check_steps)
+    rising = {**result["with BN"], "history": {"loss": sorted(result["with BN"]["history"]["loss"])}}
+    with pytest.raises(ExerciseError, match="did not fall"):
+        labs._check_result(lab, {**result, "with BN": rising}, data, lab.check_steps)
+    with pytest.raises(ExerciseError, match=r"expected a dict with \['history', 'model', 'psnr'\]"):
+        labs._check_result(lab, {**result, "with BN": {"psnr": 20.0}}, data, lab.check_steps)
+    with pytest.raises(ExerciseError, match="NotImplementedError"):
+        labs.check_lab(lambda data, steps: (_ for _ in ()).throw(NotImplementedError()), "ch2-batchnorm")
+    with pytest.raises(KeyError, match="no lab named 'ch9-x'"):
+        labs.check_lab(lambda d, s: None, "ch9-x")
+
+
+def test_every_lab_has_a_range_measured_over_seeds():
+    ranges = json.loads(labs.RANGES.read_text())["labs"]
+    for name, lab in labs.LABS.items():
+        assert "ci" in ranges[name], f"{name}: no ci range; run python scripts/seed_ranges.py {name} --profile ci"
+        for profile, entry in ranges[name].items():
+            assert len(entry["seeds"]) >= 3 and entry["command"].startswith(f"python scripts/seed_ranges.py {name}")
+            assert set(entry["scores"]) == set(lab.arms)
+            assert all(len(v) == len(entry["seeds"]) for arm in entry["scores"].values() for v in arm.values())
+        assert "seeds 0, 1, 2" in labs.describe_range(name, "ci")
+
+
+def _per_seed(name, profile, arm, key):
+    return json.loads(labs.RANGES.read_text())["labs"][name][profile]["scores"][arm][key]
+
+
+def test_what_the_solutions_say_about_the_reference_runs_holds_in_the_json():
+    # exercise 2.6: about 5 dB at the ci sizes on every seed; 0.9 to 2.5 dB at the cpu sizes
+    for profile, (low, high) in (("ci", (4.5, 5.7)), ("cpu", (0.9, 2.5))):
+        gaps = [a - b for a, b in zip(_per_seed("ch2-batchnorm", profile, "with BN", "psnr"),
+                                      _per_seed("ch2-batchnorm", profile, "without BN", "psnr"))]
+        assert all(low <= round(g, 1) <= high for g in gaps), (profile, gaps)
+    # exercise 3.4: PSNR within 0.5 dB either way, less than the seed spread; legacy leaves codes unused
+    paper, legacy = (_per_seed("ch3-beta", "ci", arm, "psnr") for arm in ("paper", "legacy"))
+    diffs = [a - b for a, b in zip(paper, legacy)]
+    assert max(abs(d) for d in diffs) < 0.5 and min(diffs) < 0 < max(diffs)
+    assert max(paper) - min(paper) > max(abs(d) for d in diffs)
+    usage = _per_seed("ch3-beta", "ci", "legacy", "usage")
+    assert _per_seed("ch3-beta", "ci", "paper", "usage") == [1.0] * 5
+    assert sum(u < 1 for u in usage) == 3 and min(usage) >= 60 / 64
+
+
+def _span(values, digits):
+    return f"{min(values):.{digits}f}–{max(values):.{digits}f}"
+
+
+def _solution(notebook, label):
+    import re
+    import nbformat
+    for cell in nbformat.read(ROOT / "notebooks" / notebook, as_version=4).cells:
+        m = re.search(r":::\{solution\} " + label + r"\n(.*?)\n:::", cell.source, re.S)
+        if m:
+            return " ".join(m.group(1).split())
+    raise LookupError(label)
+
+
+def test_the_vqgan_and_fusion_lab_solutions_quote_the_json():
+    # exercise 5.3: no measure moved consistently with a one-layer critic
+    one, two = ({k: _per_seed("ch5-patch", "ci", arm, k) for k in ("psnr", "sharpness", "frechet")}
+                for arm in ("n_layers=1", "n_layers=2"))
+    for key, bound in (("sharpness", 0.06), ("psnr", 1.1), ("frechet", None)):
+        diffs = [a - b for a, b in zip(one[key], two[key])]
+        assert min(diffs) < 0 < max(diffs), (key, diffs)
+        assert bound is None or max(abs(d) for d in diffs) <= bound, (key, diffs)
+    # exercise 5.4: every range the solution quotes is the JSON's
+    text = _solution("05_vqgan.ipynb", "ex-vqgan-ablation")
+    arm = {"recipe": "chapter: perceptual 0.1, adversarial 0.15", "p1": "perceptual 1.0, no critic",
+           "p01": "perceptual 0.1, no critic", "adv": "adversarial 0.3 only"}
+    s = {a: {k: _per_seed("ch5-ablation", "ci", name, k) for k in ("psnr", "sharpness", "frechet")}
+         for a, name in arm.items()}
+    for quoted in (_span(s["p1"]["psnr"], 1), _span(s["recipe"]["psnr"], 1), _span(s["p1"]["sharpness"], 2),
+                   _span(s["p01"]["psnr"], 1), _span(s["p01"]["frechet"], 0), _span(s["adv"]["frechet"], 0),
+                   _span(s["recipe"]["frechet"], 0),
+                   _span(s["recipe"]["sharpness"] + s["p01"]["sharpness"] + s["adv"]["sharpness"], 2)):
+        assert quoted in text, quoted
+    lost = [r - p for r, p in zip(s["recipe"]["psnr"], s["p1"]["psnr"])]
+    assert 3 <= min(lost) and max(lost) <= 5
+    lowest = sum(s["recipe"]["frechet"][i] == min(s[a]["frechet"][i] for a in s) for i in range(3))
+    assert lowest == 2 and "lowest of the four on two of the three seeds" in text
+    # exercise 6.5
+    text = _solution("06_fusion_strategies.ipynb", "ex-fusion-dropout")
+    d = {r: {k: _per_seed("ch6-dropout", "ci", f"rate {r}", k) for k in ("both", "image missing", "text missing")}
+         for r in ("0.1", "0.3", "0.7")}
+    assert min(v for r in d for v in d[r]["both"]) >= 0.965
+    means = [sum(d[r]["image missing"]) / 5 for r in d]
+    assert means == sorted(means) and _span(d["0.1"]["image missing"], 2) in text
+    assert f"{min(d['0.7']['image missing']):.3f}" in text
+    text_missing = [v for r in d for v in d[r]["text missing"]]
+    assert f"between {min(text_missing):.3f} and {max(text_missing):.3f}" in text
+
+
+def test_the_longer_training_solution_quotes_the_json():
+    text = _solution("06_fusion_strategies.ipynb", "ex-fusion-longer")
+    acc = {arm: _per_seed("ch6-longer", "ci", arm, "accuracy") for arm in labs.LABS["ch6-longer"].arms}
+    for arm in ("concatenation x2", "tensor x2", "concatenation x8", "tensor x8"):
+        assert _span(acc[arm], 3) in text, arm
+    assert all(c > t for c, t in zip(acc["concatenation x4"], acc["tensor x4"]))     # passed it at 4x ...
+    assert all(c > t for c, t in zip(acc["concatenation x8"], acc["tensor x8"]))     # ... and 8x, every seed
+    assert all(t8 <= t2 + 0.02 for t2, t8 in zip(acc["tensor x2"], acc["tensor x8"]))  # stopped improving
+    entry = json.loads(labs.RANGES.read_text())["labs"]["ch6-longer"]["ci"]
+    assert "3,000 training scenes" in text and entry["n_train"] == 3000
