@@ -73,7 +73,7 @@ class Lab:
     check_n: int = 384                # training images of the short run
     check_eval: int = 256             # and images it is scored on
     data: str = "images"              # "images" (train/eval image tensors), or chapter 6's "synergistic"
-                                      # or "redundant" task tensors
+                                      # or "redundant" task tensors, or its "colour" check
     learners: tuple[str, ...] | None = None   # arms whose loss must fall in the short run; default all
     budget: Callable = lambda cfg: cfg.steps  # the `steps` that run_lab passes, from the profile
     loss_key: str = "loss"            # the history entry that must fall ("l1" for a VQGAN, whose
@@ -131,6 +131,8 @@ LABS = {
                         "text missing": lambda m, d: _accuracy(m, d, ("text",))},
                        {"both": "", "image missing": "", "text missing": ""}, data="redundant",
                        budget=lambda cfg: cfg.steps * 3 // 8),
+    "ch6-sound": Lab("ch6-sound", ("text + sound", "image + text + sound"), {"accuracy": _accuracy},
+                     {"accuracy": ""}, data="colour", budget=lambda cfg: cfg.steps * 3 // 8),
 }
 
 
@@ -140,7 +142,7 @@ def lab_data(name: str, n_train: int, n_eval: int, batch_size: int, width: int, 
     from .data import ShapesWorld, image_tensor
     lab = _lab(name)
     split = lab.eval_split
-    if lab.data in ("synergistic", "redundant"):
+    if lab.data in ("synergistic", "redundant", "colour"):
         return LabData(*(_task(lab.data, s, n, seed) for s, n in (("train", n_train), (split, n_eval))),
                        split, batch_size, width, seed, device)
     return LabData(image_tensor(ShapesWorld("train", n=n_train, seed=seed)),
@@ -148,12 +150,16 @@ def lab_data(name: str, n_train: int, n_eval: int, batch_size: int, width: int, 
 
 
 def _task(task: str, split: str, n: int, seed: int) -> dict:
-    """Chapter 6's task tensors on one-object scenes, the image as the shipped VQGAN's latents."""
+    """Chapter 6's data on one-object scenes, the image as the shipped VQGAN's latents: the
+    "synergistic" or "redundant" task tensors, or section 6.7's "colour" check (grey image,
+    caption, sound; its test split drawn with seed + 1, as the chapter draws it)."""
     from .data import ShapesWorld, task_tensors
-    from .nn import load_vqgan, vq_latents
+    from .nn.multimodal import colour_check_data, vq_latents
     world = ShapesWorld(split, n=n, seed=seed, max_objects=1)
+    if task == "colour":
+        return colour_check_data(world, seed if split == "train" else seed + 1)
     data = task_tensors(world, task, ("image", "text"))
-    data["image"] = vq_latents(torch.from_numpy(world.images).float().div(255), load_vqgan())[data["index"]]
+    data["image"] = vq_latents(data["image"])
     return data
 
 

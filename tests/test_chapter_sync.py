@@ -341,3 +341,21 @@ def test_chapter10_write_captions_matches_package():
     theirs = TM.write_captions(model, codes, bos_id=1, eos_id=eos, batch_size=3)
     assert torch.equal(ours, theirs) and ours.shape == (7, 6)
     assert (ours == eos)[:, 1:-1].any(), "the early-stop branch ran"
+
+
+def test_chapter6_colour_check_matches_package():
+    import re
+
+    import numpy as np
+
+    from mmfuse_lite.data import COLOURS, ShapesWorld, WordTokenizer, spectrogram
+    from mmfuse_lite.nn.multimodal import colour_check_data
+    vqgan = mnn.load_vqgan()
+    ns = chapter_namespace("06_fusion_strategies.ipynb", extra={
+        "F": torch.nn.functional, "np": np, "re": re, "COLOURS": COLOURS, "spectrogram": spectrogram,
+        "mnn": mnn, "tokenizer": WordTokenizer(), "vqgan": vqgan})
+    world = ShapesWorld("val", n=40, seed=3, max_objects=1)
+    ours, theirs = ns["colour_check"](world, 5), colour_check_data(world, 5, vqgan)
+    assert ours.keys() == theirs.keys()
+    for k in ours:
+        assert torch.equal(ours[k], theirs[k]), k

@@ -142,3 +142,11 @@ def test_the_longer_training_solution_quotes_the_json():
     assert all(t8 <= t2 + 0.02 for t2, t8 in zip(acc["tensor x2"], acc["tensor x8"]))  # stopped improving
     entry = json.loads(labs.RANGES.read_text())["labs"]["ch6-longer"]["ci"]
     assert "3,000 training scenes" in text and entry["n_train"] == 3000
+
+
+def test_the_sound_solution_quotes_the_json():
+    text = _solution("06_fusion_strategies.ipynb", "ex-fusion-sound")
+    two, three = (_per_seed("ch6-sound", "ci", arm, "accuracy") for arm in ("text + sound", "image + text + sound"))
+    assert _span(two, 3) in text and _span(three, 3) in text
+    diffs = [a - b for a, b in zip(two, three)]
+    assert max(abs(d) for d in diffs) <= 0.021 and min(diffs) < 0 < max(diffs) and "within 0.021" in text

@@ -216,6 +216,33 @@ def caption_matching_data(split: str, n: int, seed: int = 0, vqgan: nn.Module | 
     return data
 
 
+@torch.no_grad()
+def colour_check_data(world, seed: int, vqgan: nn.Module | None = None, tokenizer=None) -> dict:
+    """Chapter 6's colour check (section 6.7): every scene's caption with its own colour
+    (label 1) or another one (label 0), the image turned grey (``image``: VQGAN latents of the
+    grey picture), ``text`` (WordTokenizer ids, padded to the longest caption) and ``sound``
+    (the scene's spectrogram). Only text and sound can tell: the sound's pitch is the colour."""
+    import re
+
+    import numpy as np
+
+    from ..data import COLOURS, WordTokenizer, spectrogram
+    tokenizer = tokenizer or WordTokenizer()
+    rng = np.random.default_rng(seed)
+    index, captions, colours = world.task("redundant")          # every scene, its caption and colour
+    texts, labels = [], []
+    for text, c in zip(captions, colours):
+        right = rng.random() < 0.5
+        other = COLOURS[rng.choice([k for k in range(len(COLOURS)) if k != c])]
+        texts.append(text if right else re.sub(rf"\b{COLOURS[c]}\b", other, text))
+        labels.append(int(right))
+    pixels = torch.from_numpy(world.images[index]).float().div(255)
+    ids = tokenizer(texts)
+    return {"image": vq_latents(pixels.mean(1, keepdim=True).expand(-1, 3, -1, -1), vqgan),
+            "text": ids[:, :int((ids != 0).sum(1).max())], "label": torch.tensor(labels),
+            "sound": spectrogram(torch.from_numpy(world.sounds[index]))}
+
+
 QUESTION_TASKS = ("where", "hop")
 
 
