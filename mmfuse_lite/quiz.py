@@ -13,7 +13,9 @@ A question is multiple choice (``choices`` and the index of the right one) or nu
 """
 from __future__ import annotations
 
+import html
 import math
+import re
 from dataclasses import dataclass
 
 
@@ -75,29 +77,40 @@ def as_markdown(chapter: str) -> str:
     return "\n".join(lines)
 
 
+def _html(text: str) -> str:
+    """Markdown-ish question text as HTML for a widget: `<image>` shown, not parsed as a tag;
+    `code` in a code font; $math$ left for MathJax."""
+    parts = re.split(r"(`[^`]*`)", text)
+    return "".join(f"<code>{html.escape(p[1:-1])}</code>" if p.startswith("`") and p.endswith("`") and len(p) > 1
+                   else html.escape(p, quote=False) for p in parts)
+
+
 def ask(chapter: str):
     """The interactive quiz (ipywidgets): one block per question, with a Check button."""
     import ipywidgets as W
 
     blocks = []
     for n, q in enumerate(questions(chapter), 1):
-        prompt = W.HTMLMath(f"<b>{n}.</b> {q.prompt}")
-        if q.choices is not None:
-            field = W.RadioButtons(options=[(f"{'abcdefgh'[i]}) {c}", i) for i, c in enumerate(q.choices)],
-                                   value=None, layout=W.Layout(width="auto"))
+        text = f"<b>{n}.</b> {_html(q.prompt)}"
+        if q.choices is not None:     # the choices in the text (math and code render there), letters to pick
+            text += "<br>" + "<br>".join(f"{'abcdefgh'[i]}) {_html(c)}" for i, c in enumerate(q.choices))
+            field = W.RadioButtons(options=[("abcdefgh"[i], i) for i in range(len(q.choices))], value=None,
+                                   orientation="horizontal", layout=W.Layout(width="auto"))
         else:
             field = W.Text(placeholder="a number")
+        prompt = W.HTMLMath(text)
         button, verdict = W.Button(description="Check"), W.HTMLMath()
 
         def check(_, q=q, field=field, verdict=verdict, misses=[0]):
             if field.value in (None, ""):
                 verdict.value = "<i>Choose or type an answer first.</i>"
             elif q.is_right(field.value):
-                verdict.value = f"<b style='color:green'>Right.</b> {q.explain}"
+                verdict.value = f"<b style='color:green'>Right.</b> {_html(q.explain)}"
             else:
                 misses[0] += 1         # one more try before the answer is given away
                 verdict.value = ("<b style='color:#b00'>Not quite.</b> Try once more." if misses[0] < 2 else
-                                 f"<b style='color:#b00'>Not quite.</b> The answer: {q.right_answer}. {q.explain}")
+                                 f"<b style='color:#b00'>Not quite.</b> The answer: {_html(q.right_answer)}. "
+                                 f"{_html(q.explain)}")
 
         button.on_click(check)
         blocks.append(W.VBox([prompt, field, W.HBox([button, verdict])]))

@@ -27,14 +27,14 @@ QUIZZES = {
                 "Near 100%: together the modalities hold all the information",
                 "About 75%: the best a linear model can do on an agreement task",
                 "About chance (50%), like each modality alone",
-                "The average of the three single-modality probes' accuracies",
+                "Above 90%, because the sound adds the colour the text lacks",
             ),
         ),
         Question(
             "Why is the *text-only* probe at chance on the synergistic task, although the caption is what is judged?",
             0,
             "A hard negative is a valid caption of another scene with one fact changed, so true and false captions "
-            "have the same distribution (exercise ex-shapes-chance).",
+            "have the same distribution (exercise 1.2).",
             choices=(
                 "False captions are ordinary captions of other valid scenes, so the words alone cannot tell them apart",
                 "A bag of words throws away the word order that marks a false caption",
@@ -47,7 +47,7 @@ QUIZZES = {
             "linear probe end up?",
             3,
             "The image cannot tell which shape is asked about, but it shows which two or three colours are present, "
-            "so it beats 1/6 while the text alone stays near 1/6 (exercise ex-shapes-query).",
+            "so it beats 1/6 while the text alone stays near 1/6 (exercise 1.3).",
             choices=(
                 "At chance, 1/6: without the question the image says nothing",
                 "Near 100%: each scene has only one square",
@@ -63,7 +63,7 @@ QUIZZES = {
             "How many numbers does its latent hold?",
             512,
             "Two halvings turn 32×32 into an 8×8 grid, with 8 values per position: 8 × 8 × 8 = 512 "
-            "(exercise ex-ae-bottleneck).",
+            "(exercise 2.2).",
         ),
         Question(
             r"PSNR is $10 \log_{10}(1/\mathrm{MSE})$. If every pixel carried noise of standard deviation "
@@ -199,7 +199,7 @@ QUIZZES = {
             ),
         ),
         Question(
-            "With EMA codebook updates (decay 0.99, Laplace smoothing), what happens to a code that is never chosen?",
+            "With EMA codebook updates (decay 0.99, Laplace smoothing with ε = 10⁻⁵), what happens to a code that is never chosen, starting from a count of 1?",
             2,
             "It receives no vectors, so nothing pulls it to the data; once its count decays to about ε (about 1,150 "
             "steps) it slides to the origin, as section 4.2 measures for a code at (3, 3).",
@@ -249,7 +249,7 @@ QUIZZES = {
             r"A PatchGAN with `n_layers=1` has 4×4 convolutions with strides 2, 1 and 1. Walking back from one "
             r"logit with $r \leftarrow r s + (k - s)$, how many pixels wide is the patch it sees?",
             16,
-            r"From the last layer back: $1 \to 4 \to 7 \to 7 \cdot 2 + 2 = 16$ (exercise ex-vqgan-patch; "
+            r"From the last layer back: $1 \to 4 \to 7 \to 7 \cdot 2 + 2 = 16$ (exercise 5.3; "
             "the chapter's `n_layers=2` sees 34).",
         ),
         Question(
@@ -327,7 +327,7 @@ QUIZZES = {
             "Late fusion (mean of logits, or a product of experts) is trained with cross-entropy on the synergistic "
             "caption-matching task. About what test accuracy does it reach?",
             0,
-            "Section 6.5 asserts both variants stay at chance, also converged: with each modality alone saying "
+            "Section 6.5 asserts that both live variants stay at chance, and so does the converged mean-of-logits model: with each modality alone saying "
             "nothing, the best additive model predicts 1/2 everywhere.",
             choices=(
                 "About chance, 50%, however long it trains",
@@ -341,7 +341,7 @@ QUIZZES = {
             "At most how many of the four cases can an additive score $f(x) + g(y)$ with a threshold get right?",
             3,
             "All four would need contradictory inequalities; the score -x - y with threshold -0.5 gets three "
-            "(exercise ex-fusion-xor, and the cell of section 6.5).",
+            "(exercise 6.3, and the cell of section 6.5).",
         ),
         Question(
             "Tensor fusion takes the outer product $[v_1; 1] \\otimes [v_2; 1]$. For two 32-dimensional vectors, "
@@ -542,13 +542,13 @@ QUIZZES = {
             "(section 9.2).",
         ),
         Question(
-            "What does classifier-free guidance need from training?",
+            "How does chapter 9's prior get the unconditional predictions that classifier-free guidance needs?",
             2,
             "Section 9.5: the prior saw 20% of its captions replaced by `<null>`, so one network gives both the "
             "conditional and the unconditional predictions.",
             choices=(
                 "A separately trained image classifier",
-                "A second, unconditional prior",
+                "From a second prior, trained without captions",
                 "One prior trained with its caption randomly replaced by a `<null>` token",
                 "Nothing: any conditional prior can be guided",
             ),
@@ -664,7 +664,7 @@ QUIZZES = {
             "classifier, on the same clips and codes, about five times in six. What does section 10.8 conclude?",
             2,
             "Supervision (naming the colours), readout (cross-attention to every frame) and size (about 1.8 times "
-            "the weights) all differ, and the chapter leaves separating them to exercise ch10-colour.",
+            "the weights) all differ, and exercise 10.6 separates the first two.",
             choices=(
                 "Cross-attention over the frames is the cause",
                 "More training would close the classifier's gap",

@@ -1,9 +1,11 @@
 """One reveal.js slide deck per syllabus week, built from the executed chapters.
 
-    python scripts/make_slides.py [--src _build/jupyter_execute] [--out _build/html/slides]
+    python scripts/make_slides.py [--cache _build/.jupyter_cache] [--out _build/html/slides]
 
 `make book` runs this after the build (`make slides` alone, after a book build), so the
-decks are published beside the book, and the instructor guide links them. A deck keeps
+decks are published beside the book, and the instructor guide links them. The outputs come
+from the execution cache the book was built from (the `_build/.jupyter_cache` link points
+at the profile's own cache), so a figure on a slide is the figure in the book. A deck keeps
 what a lecture shows and drops what a lab reads:
 
 * every section heading opens a slide (``##``) or a sub-slide (``###``), with the first
@@ -17,9 +19,11 @@ what a lecture shows and drops what a lab reads:
 from __future__ import annotations
 
 import argparse
+import codecs
 import pathlib
 import re
 
+import latexcodec  # noqa: F401  (registers the "ulatex" codec used for names in references.bib)
 import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -54,6 +58,7 @@ def _authors_years() -> dict[str, str]:
     for key, entry in parse_file(ROOT / "references.bib").entries.items():
         people = entry.persons.get("author") or entry.persons.get("editor") or []
         name = " ".join(people[0].last_names) if people else key
+        name = codecs.decode(name, "ulatex").replace("{", "").replace("}", "")   # Baltru{\v{s}}aitis -> Baltrušaitis
         out[key] = f"{name}{' et al.' if len(people) > 2 else ''} {entry.fields.get('year', '')}".strip()
     return out
 
@@ -107,7 +112,8 @@ def slide_markdown(source: str) -> str | None:
     """A markdown cell cut down to its slide: heading and lead, equations, tables and lists."""
     source = _SOLUTION.sub("", source)
     if "## Check your understanding" in source:      # the quiz: questions, not answers
-        return re.sub(r"<details>.*?</details>", "", source, flags=re.S).strip()
+        source = re.sub(r"<details>.*?</details>", "", source, flags=re.S)
+        return re.sub(r"\nAnswer each question before.*?\n\n", "\n", source, flags=re.S).strip()
     kept, lead_taken = [], False
     for block in re.split(r"\n\s*\n", source.strip()):
         b = _DIRECTIVE.sub("", block).strip()
@@ -140,18 +146,26 @@ def slide_outputs(outputs) -> list:
     return kept
 
 
-def week_notebook(week: int, src: pathlib.Path) -> nbformat.NotebookNode:
+def executed(name: str, cache_dir: pathlib.Path) -> nbformat.NotebookNode:
+    """A chapter with the outputs of its cached execution (jupyter-cache, as myst-nb stores it)."""
+    from jupyter_cache import get_cache
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    try:
+        _, merged = get_cache(str(cache_dir)).merge_match_into_notebook(nb)
+    except KeyError:
+        raise FileNotFoundError(f"{name}: no executed copy in {cache_dir}; build the book first (make book), "
+                                "the decks are made from its executed notebooks") from None
+    return merged
+
+
+def week_notebook(week: int, cache_dir: pathlib.Path) -> nbformat.NotebookNode:
     """The slide notebook of one week: selected cells, with reveal.js slide types."""
     cells, cites = [], _authors_years()
     for name, first, last in WEEKS[week]:
         if name.endswith(".md"):
             nb = page_notebook(ROOT / name)
         else:
-            path = src / "notebooks" / f"{name}.ipynb"
-            if not path.exists():
-                raise FileNotFoundError(f"{path} not found: build the book first (make book), "
-                                        "the decks are made from its executed notebooks")
-            nb = nbformat.read(path, as_version=4)
+            nb = executed(name, cache_dir)
         title = nb.cells[0].source.splitlines()[0].lstrip("# ") if first else None
         if title:   # a deck that starts mid-chapter still names the chapter
             cells.append(nbformat.v4.new_markdown_cell(f"# {title}\n\n(continued, section {first} on)"))
@@ -184,7 +198,7 @@ def week_notebook(week: int, src: pathlib.Path) -> nbformat.NotebookNode:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--src", default=str(ROOT / "_build" / "jupyter_execute"))
+    p.add_argument("--cache", default=str(ROOT / "_build" / ".jupyter_cache"))
     p.add_argument("--out", default=str(ROOT / "_build" / "html" / "slides"))
     args = p.parse_args(argv)
     from nbconvert import SlidesExporter
@@ -194,12 +208,15 @@ def main(argv=None) -> None:
     exporter = SlidesExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.reveal_scroll = True
     for week in WEEKS:
-        nb = week_notebook(week, pathlib.Path(args.src))
+        nb = week_notebook(week, pathlib.Path(args.cache))
+        figures = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+        if figures == 0 and any(not n.endswith(".md") for n, _, _ in WEEKS[week]):
+            raise SystemExit(f"week {week}: no figure found in the executed chapters; is the cache empty?")
         html, _ = exporter.from_notebook_node(nb)
         path = out / f"week{week:02d}.html"
         path.write_text(html)
         n = sum(c.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide") for c in nb.cells)
-        print(f"wrote {path.relative_to(out.parent)}: {n} slides, {len(html) // 1024} KiB")
+        print(f"wrote {path.relative_to(out.parent)}: {n} slides, {figures} figures, {len(html) // 1024} KiB")
 
 
 if __name__ == "__main__":

@@ -124,7 +124,7 @@ def test_the_vqgan_and_fusion_lab_solutions_quote_the_json():
     text = _solution("06_fusion_strategies.ipynb", "ex-fusion-dropout")
     d = {r: {k: _per_seed("ch6-dropout", "ci", f"rate {r}", k) for k in ("both", "image missing", "text missing")}
          for r in ("0.1", "0.3", "0.7")}
-    assert min(v for r in d for v in d[r]["both"]) >= 0.965
+    assert f"{min(v for r in d for v in d[r]['both']):.3f} or above" in text
     means = [sum(d[r]["image missing"]) / 5 for r in d]
     assert means == sorted(means) and _span(d["0.1"]["image missing"], 2) in text
     assert f"{min(d['0.7']['image missing']):.3f}" in text
@@ -139,7 +139,9 @@ def test_the_longer_training_solution_quotes_the_json():
         assert _span(acc[arm], 3) in text, arm
     assert all(c > t for c, t in zip(acc["concatenation x4"], acc["tensor x4"]))     # passed it at 4x ...
     assert all(c > t for c, t in zip(acc["concatenation x8"], acc["tensor x8"]))     # ... and 8x, every seed
-    assert all(t8 <= t2 + 0.02 for t2, t8 in zip(acc["tensor x2"], acc["tensor x8"]))  # stopped improving
+    peaks = [max(t2, t4) for t2, t4 in zip(acc["tensor x2"], acc["tensor x4"])]
+    assert all(t8 < peak for t8, peak in zip(acc["tensor x8"], peaks))                # peaked at 2x or 4x, fell at 8x
+    assert "peaked at two or four times the steps and fell below that peak at eight" in text
     entry = json.loads(labs.RANGES.read_text())["labs"]["ch6-longer"]["ci"]
     assert "3,000 training scenes" in text and entry["n_train"] == 3000
 

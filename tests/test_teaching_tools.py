@@ -343,3 +343,5 @@ def test_the_interactive_quiz_gives_a_second_try_then_the_answer():
     assert verdict.value.startswith("<b style='color:green'>Right.")
     with pytest.raises(KeyError, match="no quiz for chapter 'ch11'"):
         quiz.ask("ch11")
+    # text for the widget: tags shown as text, code in a code font, math left to MathJax
+    assert quiz._html("the `<image>` token, $a<b$") == "the <code>&lt;image&gt;</code> token, $a&lt;b$"
