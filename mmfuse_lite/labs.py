@@ -216,8 +216,10 @@ def reference_range(name: str, profile: str) -> dict | None:
     """The reference solution's scores over seeds at one profile's sizes, from data/seed_ranges.json."""
     if not RANGES.exists():
         return None
-    entry = json.loads(RANGES.read_text()).get("labs", {}).get(name, {})
-    return entry.get(profile)
+    entry = json.loads(RANGES.read_text()).get("labs", {}).get(name, {}).get(profile)
+    if entry is not None and set(entry["scores"]) != set(_lab(name).arms):
+        return None              # measured for other arms: stale, as good as none
+    return entry
 
 
 def describe_range(name: str, profile: str) -> str:
@@ -245,7 +247,7 @@ def show_lab_ranges(name: str, profile: str, result: dict | None = None):
     lab, ref = _lab(name), reference_range(name, profile)
     if ref is None:
         raise LookupError(f"no reference range for {name!r} at the {profile!r} profile; "
-                          f"measure it with python scripts/seed_ranges.py --profile {profile} {name}")
+                          f"measure it with python scripts/seed_ranges.py {name} --profile {profile}")
     keys = list(lab.scores)
     fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 0.45 * len(lab.arms) + 1.2), squeeze=False)
     for ax, key in zip(axes[0], keys):
@@ -287,6 +289,9 @@ def run_lab(fn, name: str, cfg) -> dict:
     for arm in lab.arms:
         print(f"  {arm:12s} " + ", ".join(f"{k} {result[arm][k]:.3g} {lab.units[k]}".rstrip() for k in lab.scores))
     profile = cfg.profile if reference_range(name, cfg.profile) is not None else "ci"
+    if reference_range(name, profile) is None:
+        print(describe_range(name, cfg.profile))
+        return result
     if profile != cfg.profile:
         print(f"No reference range was measured at the {cfg.profile!r} profile's sizes; below is the 'ci' one, "
               f"measured with fewer steps and images: run with MMFUSE_PROFILE=ci to compare like with like, or "
