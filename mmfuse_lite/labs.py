@@ -154,14 +154,12 @@ def _task(task: str, split: str, n: int, seed: int) -> dict:
     """Chapter 6's data on one-object scenes, the image as the shipped VQGAN's latents: the
     "synergistic" or "redundant" task tensors, or section 6.7's "colour" check (grey image,
     caption, sound; its test split drawn with seed + 1, as the chapter draws it)."""
-    from .data import ShapesWorld, task_tensors
-    from .nn.multimodal import colour_check_data, vq_latents
-    world = ShapesWorld(split, n=n, seed=seed, max_objects=1)
+    from .data import ShapesWorld
+    from .nn.multimodal import colour_check_data, task_data
     if task == "colour":
-        return colour_check_data(world, seed if split == "train" else seed + 1)
-    data = task_tensors(world, task, ("image", "text"))
-    data["image"] = vq_latents(data["image"])
-    return data
+        return colour_check_data(ShapesWorld(split, n=n, seed=seed, max_objects=1),
+                                 seed if split == "train" else seed + 1)
+    return task_data(task, split, n, seed)
 
 
 def _lab(name: str) -> Lab:

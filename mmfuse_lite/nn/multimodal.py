@@ -206,14 +206,20 @@ def vq_latents(images: torch.Tensor, model: nn.Module | None = None, batch_size:
 
 
 @torch.no_grad()
-def caption_matching_data(split: str, n: int, seed: int = 0, vqgan: nn.Module | None = None) -> dict:
-    """Chapter 6's synergistic task on one-object scenes, ready for a model: is this caption
-    true of this image, or was one attribute changed? ``image`` holds the VQGAN latents
-    (:func:`vq_latents`), ``text`` the WordTokenizer ids, ``label`` 1 for a true caption."""
+def task_data(task: str, split: str, n: int, seed: int = 0, vqgan: nn.Module | None = None) -> dict:
+    """Chapter 6's task tensors (``task_tensors``: "synergistic", "redundant", ...) on one-object
+    scenes, ready for a model: ``image`` holds the VQGAN latents (:func:`vq_latents`), ``text``
+    the WordTokenizer ids, ``label`` the answer."""
     from ..data import ShapesWorld, task_tensors
-    data = task_tensors(ShapesWorld(split, n=n, seed=seed, max_objects=1), "synergistic", ("image", "text"))
+    data = task_tensors(ShapesWorld(split, n=n, seed=seed, max_objects=1), task, ("image", "text"))
     data["image"] = vq_latents(data["image"], vqgan)
     return data
+
+
+def caption_matching_data(split: str, n: int, seed: int = 0, vqgan: nn.Module | None = None) -> dict:
+    """Chapter 6's synergistic task: is this caption true of this image, or was one attribute
+    changed? ``label`` 1 for a true caption (see :func:`task_data`)."""
+    return task_data("synergistic", split, n, seed, vqgan)
 
 
 @torch.no_grad()
