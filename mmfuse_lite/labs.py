@@ -19,18 +19,17 @@ reference solution reached at full size over several seeds, from ``data/seed_ran
 from __future__ import annotations
 
 import functools
-import json
 import math
-import pathlib
 from dataclasses import dataclass
 from typing import Callable
 
 import torch
 
+from . import seed_ranges
 from .checks import describe
 from .exercises import ExerciseError, _call
 
-RANGES = pathlib.Path(__file__).resolve().parents[1] / "data" / "seed_ranges.json"
+RANGES = seed_ranges.FILE
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,8 @@ class Lab:
     check_n: int = 384                # training images of the short run
     check_eval: int = 256             # and images it is scored on
     data: str = "images"              # "images" (train/eval image tensors), or chapter 6's "synergistic"
-                                      # or "redundant" task tensors, or its "colour" check
+                                      # or "redundant" task tensors, or its "colour" check, or
+                                      # chapter 7's "vqa" questions (every kind; scored on two-hop ones)
     learners: tuple[str, ...] | None = None   # arms whose loss must fall in the short run; default all
     budget: Callable = lambda cfg: cfg.steps  # the `steps` that run_lab passes, from the profile
     loss_key: str = "loss"            # the history entry that must fall ("l1" for a VQGAN, whose
@@ -111,6 +111,25 @@ def _report(key: str):
     return score
 
 
+def _vqa_answers(model, data) -> tuple[list[str], list[str]]:
+    """What a VQA model says to the two-hop questions of ``data``, and the true answers."""
+    from .nn.vqa import answer, vqa_tokenizer
+    hop = data["hop"] if "hop" in data else data          # the training data holds every kind
+    with torch.no_grad():
+        return answer(model.cpu().eval(), hop, vqa_tokenizer()), list(hop["answer"])
+
+
+def _vqa_exact(model, data) -> float:
+    from .nn.vqa import exact_match
+    return exact_match(*_vqa_answers(model, data))
+
+
+def _vqa_one_colour(model, data) -> float:
+    from .data import COLOURS
+    said, _ = _vqa_answers(model, data)
+    return sum(s in COLOURS for s in said) / len(said)
+
+
 VQGAN_SCORES = {"psnr": _report("psnr"), "sharpness": _report("sharpness"), "frechet": _report("frechet")}
 VQGAN_UNITS = {"psnr": "dB", "sharpness": "", "frechet": ""}
 
@@ -132,6 +151,9 @@ LABS = {
                         "text missing": lambda m, d: _accuracy(m, d, ("text",))},
                        {"both": "", "image missing": "", "text missing": ""}, data="redundant",
                        budget=lambda cfg: cfg.steps * 3 // 8),
+    "ch7-few-hops": Lab("ch7-few-hops", ("fine-tuned, 50", "fine-tuned, 500", "from scratch, 50", "from scratch, 500"),
+                        {"exact match": _vqa_exact, "one colour word": _vqa_one_colour},
+                        {"exact match": "", "one colour word": ""}, data="vqa", check_steps=40, check_eval=256),
     "ch6-sound": Lab("ch6-sound", ("text + sound", "image + text + sound"), {"accuracy": _accuracy},
                      {"accuracy": ""}, data="colour", budget=lambda cfg: cfg.steps * 3 // 8),
 }
@@ -143,6 +165,10 @@ def lab_data(name: str, n_train: int, n_eval: int, batch_size: int, width: int, 
     from .data import ShapesWorld, image_tensor
     lab = _lab(name)
     split = lab.eval_split
+    if lab.data == "vqa":        # chapter 7.9: every kind of question to train on, two-hop ones to score
+        from .nn.vqa import vqa_data
+        return LabData(vqa_data("train", n_train, seed), vqa_data(split, n_eval, seed, kinds=("hop",))["hop"],
+                       split, batch_size, width, seed, device)
     if lab.data in ("synergistic", "redundant", "colour"):
         return LabData(*(_task(lab.data, s, n, seed) for s, n in (("train", n_train), (split, n_eval))),
                        split, batch_size, width, seed, device)
@@ -212,9 +238,7 @@ def _check_result(lab: Lab, result, data: LabData, steps: int) -> int:
 
 def reference_range(name: str, profile: str) -> dict | None:
     """The reference solution's scores over seeds at one profile's sizes, from data/seed_ranges.json."""
-    if not RANGES.exists():
-        return None
-    entry = json.loads(RANGES.read_text()).get("labs", {}).get(name, {}).get(profile)
+    entry = seed_ranges.load().get("labs", {}).get(name, {}).get(profile)
     if entry is not None and set(entry["scores"]) != set(_lab(name).arms):
         return None              # measured for other arms: stale, as good as none
     return entry

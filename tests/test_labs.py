@@ -154,3 +154,16 @@ def test_the_sound_solution_quotes_the_json():
     assert _span(two, 3) in text and _span(three, 3) in text
     diffs = [a - b for a, b in zip(two, three)]
     assert round(max(abs(d) for d in diffs), 3) <= 0.021 and min(diffs) < 0 < max(diffs) and "within 0.021" in text
+
+
+def test_the_few_hops_solution_quotes_the_json():
+    text = _solution("07_attention_fusion.ipynb", "ch07-few-hops")
+    s = {arm: {k: _per_seed("ch7-few-hops", "ci", arm, k) for k in ("exact match", "one colour word")}
+         for arm in labs.LABS["ch7-few-hops"].arms}
+    for arm in ("fine-tuned, 50", "fine-tuned, 500", "from scratch, 50", "from scratch, 500"):
+        assert _span(s[arm]["exact match"], 2) in text, arm
+    for arm in ("fine-tuned, 50", "fine-tuned, 500"):
+        assert _span(s[arm]["one colour word"], 2) in text, arm
+    assert s["from scratch, 50"]["one colour word"] == s["from scratch, 500"]["one colour word"] == [1.0] * 3
+    assert "every answer one colour word, at every seed" in text
+    assert max(s["from scratch, 500"]["exact match"]) < min(s["fine-tuned, 50"]["exact match"])   # form, not content

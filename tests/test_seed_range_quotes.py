@@ -1,0 +1,174 @@
+"""Every range over seeds that the book's prose quotes is the range in data/seed_ranges.json.
+
+Each entry of QUOTES names the text that quotes a range (a notebook cell, or a page of
+book/) and the figure, panel and row of the JSON it must equal, formatted by
+``seed_ranges.quote``. A test also fails on a markdown cell that quotes seeds without an
+entry here (or in tests/test_labs.py, for the labs' solutions), so a typed-in range
+cannot come back unnoticed.
+"""
+import pathlib
+import re
+
+import nbformat
+import pytest
+
+from mmfuse_lite import seed_ranges as sr
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CI, CPU, BOTH = ("ci",), ("cpu",), ("ci", "cpu")
+
+
+def Q(where, figure, panel, row, profiles=CI, digits=2, scale=1.0, sep="–", seeds=None):
+    return {"where": where, "figure": figure, "panel": panel, "row": row, "profiles": profiles,
+            "digits": digits, "scale": scale, "sep": sep, "seeds": seeds}
+
+
+CHANCE_ROWS = ("image only", "text only", "late-mean", "late-product")
+QUOTES = [
+    # chapter 6
+    Q("06:ch06-26", "ch6-synergy", "test accuracy, synergistic task", CHANCE_ROWS),
+    Q("06:ch06-26", "ch6-synergy", "points", "val's choice above the best single modality", digits=1, sep=" to "),
+    Q("06:ch06-26", "ch6-synergy", "test accuracy, synergistic task", "tensor"),
+    Q("06:ch06-26", "ch6-synergy", "test accuracy, synergistic task", "low-rank"),
+    Q("06:ch06-26", "ch6-synergy", "test accuracy, synergistic task", "intermediate"),
+    Q("06:ch06-29", "ch6-missing", "worst case", "intermediate"),
+    Q("06:ch06-29", "ch6-missing", "worst case", "intermediate + dropout"),
+    Q("06:ch06-29", "ch6-missing", "worst case", "intermediate", digits=3, seeds=[23]),
+    Q("06:ch06-29", "ch6-missing", "worst case", "intermediate + dropout", digits=3, seeds=[23]),
+    Q("06:ch06-29", "ch6-missing", "worst case", "intermediate", CPU),
+    Q("06:ch06-29", "ch6-missing", "worst case", "intermediate + dropout", CPU),
+    Q("06:ch06-29", "ch6-missing", "test accuracy, one modality missing", "late-mean, image missing", sep=" to "),
+    # generated: ch07
+    Q('07:ch07-19', 'ch7-where', 'points above concatenation', 'attention', digits=1, sep=' to '),
+    Q('07:ch07-19', 'ch7-where', 'points above concatenation', 'FiLM', digits=1, sep=' to '),
+    Q('07:ch07-19', 'ch7-where', 'points above concatenation', 'the better of the two', digits=1, sep=' to '),
+    Q('07:0e75d8fd', 'ch7-where-converged', 'test accuracy, converged', 'concatenation', BOTH, sep=' to '),
+    Q('07:0e75d8fd', 'ch7-where-converged', 'test accuracy, converged', 'attention', BOTH, sep=' to '),
+    Q('07:0e75d8fd', 'ch7-where-converged', 'test accuracy, converged', 'FiLM', BOTH, sep=' to '),
+    Q('07:ch07-25', 'ch7-maps', 'attention on the named objects, times their share of the image', 'live run', digits=1, sep=' to '),
+    Q('07:ch07-25', 'ch7-maps', 'attention on the named objects, times their share of the image', 'live run', CPU, digits=1, sep=' to '),
+    Q('07:ch07-25', 'ch7-where', 'points above concatenation', 'attention', digits=1, seeds=[24]),
+    Q('07:ch07-25', 'ch7-maps', 'attention on the named objects, times their share of the image', 'live run', digits=1, seeds=[24]),
+    Q('07:ch07-25', 'ch7-maps', 'attention on the named objects, times their share of the image', 'converged', BOTH, digits=1, sep=' to '),
+    Q('07:ch07-mmt-7', 'ch7-hop', 'test accuracy of the shipped models', 'concatenation, two-hop', BOTH),
+    Q('07:ch07-mmt-7', 'ch7-hop', 'test accuracy of the shipped models', 'attention, two-hop', BOTH),
+    Q('07:ch07-mmt-7', 'ch7-hop', 'test accuracy of the shipped models', 'attention, two-hop, adjacent', BOTH),
+    Q('07:ch07-mmt-7', 'ch7-hop', 'test accuracy of the shipped models', 'attention, two-hop, farther', BOTH),
+    Q('07:ch07-mmt-7', 'ch7-hop', 'test accuracy of the shipped models', 'FiLM, two-hop', BOTH),
+    Q('07:ch07-mmt-7', 'ch7-hop', 'test accuracy of the shipped models', 'FiLM, two-hop, adjacent', BOTH),
+    Q('07:ch07-mmt-7', 'ch7-hop', 'test accuracy of the shipped models', 'FiLM, two-hop, farther', BOTH),
+    Q('07:ch07-mmt-7', 'ch7-hop', 'test accuracy of the shipped models', 'transformer, two-hop', BOTH),
+    Q('07:ch07-mmt-7', 'ch7-hop', 'test accuracy of the shipped models', 'transformer, two-hop, farther', BOTH),
+    Q('07:ch07-mmt-7', 'ch7-hop', 'test accuracy of the shipped models', 'transformer, two-hop, adjacent', BOTH),
+    Q('07:ch07-mmt-7', 'ch7-hop', 'test accuracy of the shipped models', 'transformer, where', BOTH, digits=3),
+    Q('07:ch07-mmt-7', 'ch7-hop', 'test accuracy of the shipped models', ('FiLM, where', 'attention, where'), BOTH),
+    Q('07:ch07-mmt-12', 'ch7-cls', "share of [CLS]'s attention on the image", 'layer 1', digits=0, scale=100, seeds=[0]),
+    Q('07:ch07-mmt-12', 'ch7-cls', "share of [CLS]'s attention on the image", 'layer 2', digits=0, scale=100, seeds=[0]),
+    Q('07:ch07-mmt-12', 'ch7-cls', "share of [CLS]'s attention on the image", 'layer 3', digits=0, scale=100, seeds=[0]),
+    Q('07:ch07-mmt-12', 'ch7-cls', "share of [CLS]'s image attention, times the object's share of the image", ('answer object, layer 1', 'answer object, layer 2', 'answer object, layer 3'), BOTH, digits=1),
+    Q('07:ch07-mmt-12', 'ch7-cls', "share of [CLS]'s image attention, times the object's share of the image", ('named object, layer 1', 'named object, layer 2', 'named object, layer 3'), BOTH, digits=1),
+    Q('07:ch07-32', 'ch7-pretrained', 'test accuracy', 'GRU, from scratch, paraphrased', sep=' and '),
+    Q('07:ch07-32', 'ch7-pretrained', 'test accuracy', 'MiniLM, frozen, paraphrased'),
+    Q('07:ch07-32', 'ch7-pretrained', 'test accuracy', 'MiniLM, frozen, synonyms', sep=' to '),
+    Q('07:ch07-32', 'ch7-pretrained', 'test accuracy', 'GRU, from scratch, synonyms', sep=' to '),
+    Q('07:ch07-32', 'ch7-pretrained', 'test accuracy', 'MiniLM, fine-tuned, synonyms', sep=' to '),
+    Q('07:ch07-mtl-9', 'ch7-multitask', 'test accuracy', 'shared, fixed weights: colour', BOTH, digits=3),
+    Q('07:ch07-mtl-9', 'ch7-multitask', 'test accuracy', 'one model per task: colour', BOTH, digits=3),
+    Q('07:ch07-mtl-9', 'ch7-multitask', 'test accuracy', 'shared, fixed weights: count', BOTH, digits=3),
+    Q('07:ch07-mtl-9', 'ch7-multitask', 'test accuracy', 'colour from 2,000 questions, alone: colour', BOTH, digits=3),
+    Q('07:ch07-mtl-9', 'ch7-multitask', 'test accuracy', 'colour from 2,000 questions, shared: colour', BOTH, digits=3),
+    Q('07:ch07-mtl-9', 'ch7-multitask', 'points gained by sharing, colour from 2,000 questions', 'shared minus alone', BOTH, digits=1, sep=' to '),
+    Q('07:ch07-mtl-9', 'ch7-multitask', 'test accuracy', 'one model per task: where', BOTH, digits=3),
+    Q('07:ch07-mtl-9', 'ch7-multitask', 'test accuracy', 'shared, fixed weights: where', BOTH, digits=3),
+    Q('07:ch07-mtl-9', 'ch7-multitask', 'test accuracy', 'shared, twice the steps: where', BOTH, digits=3),
+    Q('07:ch07-mtl-9', 'ch7-multitask', 'test accuracy', 'colour from 2,000 questions, shared: where', BOTH, digits=3),
+    Q('07:ch07-mtl-9', 'ch7-multitask', 'test accuracy', 'shared, uncertainty weights: where', BOTH, digits=3),
+    Q('07:ch07-mtl-9', 'ch7-multitask', 'test accuracy', 'shared, uncertainty weights: colour', BOTH, digits=3),
+    Q('07:ch07-vqa-10', 'ch7-vqa', 'exact match', 'vqa_seen, colour', BOTH, digits=3),
+    Q('07:ch07-vqa-10', 'ch7-vqa', 'exact match', 'vqa_seen, shape', BOTH, digits=3),
+    Q('07:ch07-vqa-10', 'ch7-vqa', 'exact match', 'vqa_seen, count', BOTH, digits=3),
+    Q('07:ch07-vqa-10', 'ch7-vqa', 'exact match', 'vqa_seen, where', BOTH, digits=3),
+    Q('07:ch07-vqa-10', 'ch7-vqa', 'exact match', 'vqa_seen, nearest', BOTH, digits=3),
+    Q('07:ch07-vqa-10', 'ch7-vqa', 'exact match', 'vqa_seen, hop', BOTH, digits=1, scale=100),
+    Q('07:ch07-vqa-10', 'ch7-vqa', 'exact match', 'vqa_all, hop', BOTH, digits=3),
+    Q('07:ch07-vqa-10', 'ch7-vqa', 'exact match', 'vqa_all, nearest', BOTH, digits=3),
+    Q('07:ch07-vqa-10', 'ch7-vqa', 'points', 'vqa_all above vqa_seen, nearest', BOTH, digits=1, sep=' to '),
+    Q('07:ch07-vqa-10', 'ch7-vqa', "vqa_seen's answers to the two-hop questions", 'the right object, as colour + shape', BOTH, digits=0, scale=100),
+    # generated: ch08
+    Q('08:5f3eaaac', 'ch8-converged', 'Recall@1 on the test pairs', ('converged, semantic i->t', 'converged, semantic t->i'), sep=' to '),
+    Q('08:ch08-siam-6', 'ch8-siamese', 'points', 'Siamese above untied', digits=1, sep=' to '),
+    Q('08:ch08-tr-3', 'ch8-probe', 'linear probe accuracy', 'VQGAN latents (frozen), colour'),
+    Q('08:ch08-tr-3', 'ch8-probe', 'linear probe accuracy', 'random encoder (untrained), colour'),
+]
+
+
+def values(figure, panel, row, profile="ci"):
+    entry = sr.measured(figure, profile)
+    return dict(zip(entry["seeds"], entry["values"][panel][row]))
+
+
+def test_counted_and_extreme_claims():
+    """Claims about how many seeds, or the extreme one, that a range alone cannot express."""
+    flattery = values("ch6-synergy", "points", "the largest test score above val's choice")
+    assert sum(v > 0 for v in flattery.values()) == 3 and len(flattery) == 10      # "at three of the ten seeds"
+    assert f"up to {max(flattery.values()):.1f} points higher" in text_of("06:ch06-26")
+    gain = values("ch6-missing", "points", "dropout's worst case above the plain model's")
+    assert f"by up to {max(gain.values()):.1f} points" in " ".join(text_of("06:ch06-29").split())
+    assert [s for s, v in gain.items() if v < 0] == [23]                           # "not at every seed: at seed 23"
+    # chapter 7: "at three of the ten seeds (22, 23 and 24) one of the two stayed within 2 points"
+    film, att = (values("ch7-where", "points above concatenation", k) for k in ("FiLM", "attention"))
+    assert [s for s in film if min(film[s], att[s]) < 2] == [22, 23, 24] and len(film) == 10
+    # chapter 8: "shape falls short of [0.90] at every seed we measured"
+    for profile in ("ci", "cpu"):
+        shape = values("ch8-converged", "zero-shot accuracy, one-object test images", "shape", profile)
+        assert max(shape.values()) < 0.90, (profile, shape)
+    # chapter 8, a code comment: the Siamese network is ahead at every cpu seed
+    assert min(values("ch8-siamese", "points", "Siamese above untied", "cpu").values()) > 0
+    # chapter 5: "which branch dips more changes from seed to seed"
+    panel = "largest PSNR drop below the switch-on value (dB)"
+    both = {**{("ci", s): v for s, v in values("ch5-switch", panel, "course: critic warmed up").items()},
+            **{("cpu", s): v for s, v in values("ch5-switch", panel, "course: critic warmed up", "cpu").items()}}
+    other = {**{("ci", s): v for s, v in values("ch5-switch", panel, "reference: fresh critic").items()},
+             **{("cpu", s): v for s, v in values("ch5-switch", panel, "reference: fresh critic", "cpu").items()}}
+    assert {both[k] > other[k] for k in both} == {True, False}, "the branch that dips more should vary"
+
+# markdown cells that mention seeds but quote no range of a chapter figure, and why
+NOT_RANGES = {
+}
+
+
+def text_of(where: str) -> str:
+    """'07:ch07-19' -> that cell's source; 'book/misconceptions.md' -> the page."""
+    if where.startswith("book/"):
+        return (ROOT / where).read_text()
+    chapter, cell_id = where.split(":")
+    path = next((ROOT / "notebooks").glob(f"{chapter}_*.ipynb"))
+    cells = [c for c in nbformat.read(path, as_version=4).cells if c.get("id") == cell_id]
+    assert cells, f"{path.name} has no cell {cell_id!r}"
+    return cells[0].source
+
+
+@pytest.mark.parametrize("q", QUOTES, ids=lambda q: f"{q['where']}:{q['figure']}:{q['row']}")
+def test_quoted_range_equals_the_measured_one(q):
+    expected = sr.quote(q["figure"], q["panel"], q["row"], q["profiles"], q["digits"], q["scale"], q["sep"],
+                        q["seeds"])
+    text = " ".join(text_of(q["where"]).split())               # line breaks in the prose are spaces
+    assert expected in text, (f"{q['where']} should quote {expected} for {q['figure']} / {q['panel']} / "
+                              f"{q['row']} ({', '.join(q['profiles'])}), as data/seed_ranges.json has it")
+
+
+def is_lab_solution(source: str) -> bool:
+    """A lab's solution quotes the reference runs that check_lab prints; tests/test_labs.py checks those."""
+    return "reference runs" in source and "check_lab" in source
+
+
+def test_no_markdown_cell_quotes_seeds_unchecked():
+    quoted = {q["where"].split(":")[1] for q in QUOTES if ":" in q["where"]}
+    unchecked = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown" and re.search(r"\bseeds\s+\d", cell.source):
+                if cell.id not in quoted | set(NOT_RANGES) and not is_lab_solution(cell.source):
+                    unchecked.append(f"{path.name}:{cell.id}")
+    assert unchecked == [], ("these cells quote seeds but no test checks their numbers: add them to QUOTES "
+                             f"(or, for a lab's solution, to tests/test_labs.py): {unchecked}")
