@@ -125,7 +125,7 @@ def show_seed_ranges(cfg, name: str, values: dict, title: str | None = None):
                 f"draws (it has {sorted(_rows(entry['values']) - _rows(values))[:3]}..., this cell "
                 f"{sorted(_rows(values) - _rows(entry['values']))[:3]}...); measure it again: {entry['command']}")
     heights = [len(rows) + 1.6 for rows in values.values()]      # one column: each panel as tall as its rows
-    fig, axes = plt.subplots(len(values), 1, figsize=(7.5, 0.27 * sum(heights) + 0.4), squeeze=False,
+    fig, axes = plt.subplots(len(values), 1, figsize=(9, 0.27 * sum(heights) + 0.4), squeeze=False,
                              gridspec_kw={"height_ratios": heights})
     for ax, (panel, run) in zip(axes.flat, values.items()):
         labels = list(run)
@@ -149,7 +149,7 @@ def show_seed_ranges(cfg, name: str, values: dict, title: str | None = None):
     if not entries:
         head += " (no seed range measured yet: this run only)"
     axes[0][0].set_title(head, fontsize=9, loc="left")
-    axes.flat[0].legend(fontsize=7, loc="best")
+    axes.flat[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)   # off the data
     fig.tight_layout()
     return fig
 
