@@ -116,8 +116,8 @@ def show_seed_ranges(cfg, name: str, values: dict, title: str | None = None):
     import matplotlib.pyplot as plt
     values = _checked(name, values)
     record(cfg, name, values)
-    entries = {p: measured(name, p) for p in PROFILE_COLOURS}
-    entries = {p: e for p, e in entries.items() if e is not None}
+    by_profile = load().get("chapters", {}).get(name, {})      # read the file once, not per profile
+    entries = {p: by_profile[p] for p in PROFILE_COLOURS if p in by_profile}
     for profile, entry in entries.items():       # a stale range fails, except while the script measures anew
         if _rows(entry["values"]) != _rows(values) and not os.environ.get(LOG_VARIABLE):
             raise ValueError(

@@ -8,7 +8,6 @@ import sys
 import types
 
 import matplotlib
-import nbformat
 import pytest
 
 matplotlib.use("Agg")
@@ -17,7 +16,7 @@ from mmfuse_lite import seed_ranges as sr  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from chapter_ranges import merged, table  # noqa: E402
+from chapter_ranges import figure_order, merged, table  # noqa: E402
 
 CFG = types.SimpleNamespace(profile="ci", seed=3)
 ENTRY = {"seeds": [0, 1, 2], "values": {"acc": {"a": [0.501, 0.55, 0.612], "b": [0.9, 0.9, 0.9]}},
@@ -106,19 +105,8 @@ def test_merge_keeps_other_seeds_and_replaces_rerun_ones():
     assert merged(old, other_rows) is other_rows                          # other numbers: the old seeds go
 
 
-def figure_cells():
-    """{figure name: notebook} for every show_seed_ranges call in the chapters."""
-    found = {}
-    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            if cell.cell_type == "code":
-                for name in re.findall(r'show_seed_ranges\(cfg, "([^"]+)"', cell.source):
-                    found[name] = path.name
-    return found
-
-
 def test_every_figure_is_measured_and_every_measurement_is_drawn():
-    drawn = figure_cells()
+    drawn = figure_order()                      # every show_seed_ranges call in the chapters
     assert len(drawn) >= 20
     stored = json.loads(sr.FILE.read_text())["chapters"]
     assert sorted(set(drawn) - set(stored)) == [], "figures without a measured range: run scripts/chapter_ranges.py"
