@@ -167,3 +167,84 @@ def test_the_few_hops_solution_quotes_the_json():
     assert s["from scratch, 50"]["one colour word"] == s["from scratch, 500"]["one colour word"] == [1.0] * 3
     assert "every answer one colour word, at every seed" in text
     assert max(s["from scratch, 500"]["exact match"]) < min(s["fine-tuned, 50"]["exact match"])   # form, not content
+
+
+def _diffs(name, profile, arm_a, arm_b, key):
+    return [a - b for a, b in zip(_per_seed(name, profile, arm_a, key), _per_seed(name, profile, arm_b, key))]
+
+
+def _pct(values, digits=0):
+    """A range of fractions as the prose writes it in percent: "13–44%", "99.6–100%"."""
+    fmt = lambda v: f"{100 * v:.{digits}f}".replace("100.0", "100")   # noqa: E731
+    return f"{fmt(min(values))}–{fmt(max(values))}%"
+
+
+def test_the_codebook_lab_solutions_quote_the_json():
+    text = _solution("04_codebook_lab.ipynb", "ex-lab-grid")
+    short, long = "FSQ (8, 8, 8)", "FSQ (8, 8, 8), 4x steps"
+    assert f"{_pct(_per_seed('ch4-grid', 'ci', short, 'usage'))} of it at the `ci` sizes (seeds 0–4)" in text
+    assert f"{_pct(_per_seed('ch4-grid', 'cpu', short, 'usage'))} at the `cpu` sizes (seeds 0–2)" in text
+    assert (f"usage rose to {_pct(_per_seed('ch4-grid', 'ci', long, 'usage'))} (`ci`) and "
+            f"{_pct(_per_seed('ch4-grid', 'cpu', long, 'usage'))} (`cpu`)") in text
+    ci, cpu = (_diffs("ch4-grid", p, long, short, "psnr") for p in ("ci", "cpu"))
+    assert all(d > 0 for d in ci + cpu)
+    assert f"PSNR by {min(ci):.1f} to {max(ci):.1f} dB (`ci`) and {min(cpu):.1f} to {max(cpu):.1f} dB" in text
+    assert all(u < 1 / 2 for u in _per_seed("ch4-grid", "ci", short, "usage"))
+    text = _solution("04_codebook_lab.ipynb", "ex-lab-combine")
+    alone, one, four = "restarts alone", "EMA + k-means + restarts 1.0", "EMA + k-means + restarts 4.0"
+    assert f"nearly every code ({_pct(_per_seed('ch4-combine', 'ci', alone, 'usage'), 1)})" in text
+    assert f"perplexity ({_span(_per_seed('ch4-combine', 'ci', alone, 'perplexity'), 0)} at the `ci` sizes)" in text
+    assert f"used {_pct(_per_seed('ch4-combine', 'ci', one, 'usage'), 1)} of the codes" in text
+    assert f"(perplexity {_span(_per_seed('ch4-combine', 'ci', one, 'perplexity'), 0)})" in text
+    gain = _diffs("ch4-combine", "ci", one, alone, "psnr")
+    assert all(g > 0 for g in gain) and f"every `ci` seed (by {min(gain):.1f} to {max(gain):.1f} dB)" in text
+    gain = _diffs("ch4-combine", "cpu", one, alone, "psnr")
+    assert f"seed 0: {-gain[0]:.1f} dB worse; seeds 1 and 2: {gain[1]:.1f} and {gain[2]:.1f} dB" in text
+    assert gain[0] < 0 < min(gain[1:])
+    assert all(d > 0 for p in ("ci", "cpu") for d in _diffs("ch4-combine", p, four, one, "usage"))
+    assert f"usage at every seed\n({_pct(_per_seed('ch4-combine', 'ci', four, 'usage'), 1)}".replace("\n", " ") in text
+    assert sum(d > 0 for d in _diffs("ch4-combine", "ci", four, one, "perplexity")) == 3
+    assert "raised perplexity at three of the five `ci` seeds" in text
+    ci, cpu = (_diffs("ch4-combine", p, four, one, "psnr") for p in ("ci", "cpu"))
+    assert f"PSNR by {min(ci):+.2f} to {max(ci):+.2f} dB (`ci`)".replace("-", "−") in text
+    assert f"and {min(cpu):+.1f} to {max(cpu):+.1f} dB (`cpu`)".replace("-", "−") in text
+
+
+def test_the_one_query_and_bn_passes_solutions_quote_the_json():
+    text = _solution("07_attention_fusion.ipynb", "ch07-one-query")
+    s = {arm: {k: _per_seed("ch7-one-query", "ci", arm, k) for k in ("one object", "two objects")}
+         for arm in ("two queries", "one query")}
+    two = _diffs("ch7-one-query", "ci", "two queries", "one query", "two objects")
+    one = _diffs("ch7-one-query", "ci", "two queries", "one query", "one object")
+    assert all(d > 0 for d in two)
+    assert (f"from {_span(s['two queries']['two objects'], 2)} to {_span(s['one query']['two objects'], 2)}, "
+            f"by {min(two):.2f} to {max(two):.2f}") in text
+    assert one[0] > 0 and one[2] > 0 and one[1] < 0
+    assert f"seeds 0 and 2 ({one[0]:.2f} and {one[2]:.2f})" in text and f"rose by {-one[1]:.2f} at seed 1" in text
+    assert f"from {_span(s['two queries']['one object'], 2)} to {_span(s['one query']['one object'], 2)}" in text
+    text = _solution("07_attention_fusion.ipynb", "ch07-bn-passes")
+    mixed, per = ({k: _per_seed("ch7-bn-passes", "ci", arm, k) for k in ("colour", "count", "where")}
+                  for arm in ("one mixed pass", "a pass per task"))
+    cost = [100 * (m - p) for m, p in zip(mixed["count"], per["count"])]
+    assert f"counting questions {cost[0]:.0f}\nand {cost[1]:.0f} points".replace("\n", " ") in text
+    assert f"({per['count'][0]:.2f} and {per['count'][1]:.2f} against {mixed['count'][0]:.3f} and {mixed['count'][1]:.3f}" in text
+    assert abs(cost[2]) < 0.5 and "nothing at seed 2" in text
+    moved = max(abs(m - p) for k in ("colour", "where") for m, p in zip(mixed[k], per[k]))
+    assert f"moved by {100 * moved:.1f} points or less" in text
+    assert f"({_span(mixed['colour'] + per['colour'], 2)} and {_span(mixed['where'] + per['where'], 2)})" in text
+
+
+def test_the_fixed_weights_solution_quotes_the_json():
+    text = _solution("07_attention_fusion.ipynb", "ch07-fixed-weights")
+    s = {arm: {k: _per_seed("ch7-fixed-weights", "ci", arm, k) for k in ("colour", "count", "where", "mean")}
+         for arm in labs.LABS["ch7-fixed-weights"].arms}
+    assert labs.LABS["ch7-fixed-weights"].eval_split == "val"
+    where = [v for arm in s for v in s[arm]["where"]]
+    assert f"({_span(where, 3)} for all four, at every\nseed)".replace("\n", " ") in text
+    assert all(a < b for a, b in zip(s["where x10"]["colour"], s["where x1"]["colour"]))
+    assert f"({_span(s['where x10']['colour'], 2)} against\n{_span(s['where x1']['colour'], 2)} at weight 1)".replace("\n", " ") in text
+    assert min(v for arm in s for v in s[arm]["count"]) >= 0.995 and "(0.995 or above)" in text
+    chosen = [max(s, key=lambda a: s[a]["mean"][i]) for i in range(3)]
+    assert chosen == ["where x1", "uncertainty", "where x3"]
+    margins = [100 * (s[chosen[i]]["mean"][i] - sorted(s[a]["mean"][i] for a in s)[-2]) for i in (1, 2)]
+    assert f"the last two by {margins[0]:.1f} and {margins[1]:.1f} points" in text
