@@ -55,7 +55,8 @@ def measure(name: str, profile: str, seeds: list[int]) -> dict:
         for arm, per_key in scores.items():
             for key in per_key:
                 per_key[key].append(round(float(result[arm][key]), 4))
-    return {"seeds": seeds, "steps": labs.LABS[name].budget(cfg), "n_train": cfg.n_train, "n_eval": cfg.n_test,
+    n_train, n_eval = labs.LABS[name].sizes(cfg)
+    return {"seeds": seeds, "steps": labs.LABS[name].budget(cfg), "n_train": n_train, "n_eval": n_eval,
             "scores": scores, "reference": where, "seconds": round(time.perf_counter() - start),
             "measured": datetime.date.today().isoformat(),
             "command": f"python scripts/seed_ranges.py {name} --profile {profile} --seeds {' '.join(map(str, seeds))}"}

@@ -248,3 +248,54 @@ def test_the_fixed_weights_solution_quotes_the_json():
     assert chosen == ["where x1", "uncertainty", "where x3"]
     margins = [100 * (s[chosen[i]]["mean"][i] - sorted(s[a]["mean"][i] for a in s)[-2]) for i in (1, 2)]
     assert f"the last two by {margins[0]:.1f} and {margins[1]:.1f} points" in text
+
+
+def test_the_batch_solution_quotes_the_json():
+    text = _solution("08_contrastive_alignment.ipynb", "ch08-batch")
+    big, small = (_per_seed("ch8-batch", "ci", arm, "R@1") for arm in ("chapter's batch", "batch 32"))
+    fell = _diffs("ch8-batch", "ci", "chapter's batch", "batch 32", "R@1")
+    assert all(d > 0 for d in fell)
+    assert f"fell from\n{_span(big, 2)} to {_span(small, 2)}, by {min(fell):.2f} to {max(fell):.2f} at every seed".replace("\n", " ") in text
+
+
+def test_the_memorise_solution_quotes_the_json():
+    text = _solution("10_sound_and_motion.ipynb", "ch10-memorise")
+    entry = json.loads(labs.RANGES.read_text())["labs"]["ch10-memorise"]["ci"]
+    assert (entry["n_train"], entry["steps"]) == (1200, 400) and "1,200 training clips and 400 steps" in text
+    s = {arm: {k: _per_seed("ch10-memorise", "ci", arm, k) for k in ("motion, training clips", "motion, other clips")}
+         for arm in ("frozen codebook", "learned ids")}
+    assert s["learned ids"]["motion, training clips"] == [1.0] * 3 and "right on every training clip" in text
+    assert f"{_span(s['learned ids']['motion, other clips'], 2)} of the held-out ones" in text
+    assert f"reached {_span(s['frozen codebook']['motion, other clips'], 3)} on the" in text
+
+
+def test_the_cvae_and_critic_weight_solutions_quote_the_json():
+    text = _solution("02_autoencoder.ipynb", "ex-vae-beta")
+    s = {arm: {k: _per_seed("ch2-cvae-beta", "ci", arm, k) for k in ("colour", "shape", "position")}
+         for arm in ("beta 16", "beta 1")}
+    assert labs.LABS["ch2-cvae-beta"].eval_split == "val"
+    assert f"asked-for colour in {_pct(s['beta 16']['colour'])} of the samples" in text
+    assert s["beta 16"]["position"] == [1.0] * 5 and "asked-for position in all of\nthem".replace("\n", " ") in text
+    assert f"with β = 1, in {_pct(s['beta 1']['colour'])} and {_pct(s['beta 1']['position'])}, lower at every seed" in text
+    for k in ("colour", "position"):
+        assert all(a > b for a, b in zip(s["beta 16"][k], s["beta 1"][k]))
+    shape = s["beta 16"]["shape"] + s["beta 1"]["shape"]
+    assert f"({_pct(shape)} against 25%)" in text and max(shape) < 0.30
+    text = _solution("05_vqgan.ipynb", "ex-vqgan-weight")
+    psnr = _diffs("ch5-weight", "ci", "adversarial 0.1", "adversarial 0.3", "psnr")
+    assert all(d > 0 for d in psnr) and f"by {min(psnr):.1f} to\n{max(psnr):.1f} dB".replace("\n", " ") in text
+    frechet = _diffs("ch5-weight", "ci", "adversarial 0.1", "adversarial 0.3", "frechet")
+    assert sum(d < 0 for d in frechet) == 2 and "lower at two seeds and higher at three" in text
+    weak, strong = (_per_seed("ch5-weight", "ci", arm, "frechet") for arm in ("adversarial 0.1", "adversarial 0.3"))
+    assert f"({_span(weak, 0)}\nagainst {_span(strong, 0)})".replace("\n", " ") in text
+
+
+def test_every_lab_range_was_measured_at_the_labs_sizes():
+    from mmfuse_lite.runtime import setup
+    ranges = json.loads(labs.RANGES.read_text())["labs"]
+    for name, per in ranges.items():
+        for profile, entry in per.items():
+            cfg = setup(profile=profile, seed=0, device="cpu")
+            lab = labs.LABS[name]
+            assert (entry["steps"], entry["n_train"], entry["n_eval"]) == (lab.budget(cfg), *lab.sizes(cfg)), \
+                f"{name} ({profile}): measured at other sizes; run {entry['command']}"
