@@ -299,3 +299,24 @@ def test_every_lab_range_was_measured_at_the_labs_sizes():
             lab = labs.LABS[name]
             assert (entry["steps"], entry["n_train"], entry["n_eval"]) == (lab.budget(cfg), *lab.sizes(cfg)), \
                 f"{name} ({profile}): measured at other sizes; run {entry['command']}"
+
+
+def test_the_colour_solution_quotes_the_json():
+    text = _solution("10_sound_and_motion.ipynb", "ch10-colour")
+    s = {arm: _per_seed("ch10-colour", "ci", arm, "none or colour") for arm in labs.LABS["ch10-colour"].arms}
+    gain = [100 * d for d in _diffs("ch10-colour", "ci", "colour heads", "one label", "none or colour")]
+    assert f"from\n{_span(s['one label'], 2)} to {_span(s['colour heads'], 2)}, by {min(gain):.0f} to {max(gain):.0f} points at every seed".replace("\n", " ") in text
+    assert min(gain) > 0 and f"a gap of {min(gain):.0f} points at\nevery seed".replace("\n", " ") in text
+    assert all(u < o for u, o in zip(s["unpooled"], s["one label"]))
+    assert f"({_span(s['unpooled'], 2)}, below the one-label classifier at every seed)" in text
+
+
+def test_the_finetune_rate_solution_quotes_the_json():
+    text = _solution("08_contrastive_alignment.ipynb", "ch08-finetune-lr")
+    one, small = (_per_seed("ch8-finetune-lr", "ci", arm, "semantic R@1") for arm in ("one rate, 2e-3", "encoder at 2e-4"))
+    assert all(s < o for s, o in zip(small, one))
+    assert f"from {_span(one, 2)} to {_span(small, 2)},\nat every seed".replace("\n", " ") in text
+    live = json.loads(labs.RANGES.read_text())["chapters"]["ch8-transfer-live"]["ci"]
+    scratch = live["values"]["test semantic Recall@1"]["scratch"]
+    assert live["seeds"] == [0, 1, 2, 3, 4] and min(scratch) > max(one)
+    assert f"({_span(scratch, 2)} in the live runs of section\n8.10, `ci` seeds 0–4)".replace("\n", " ") in text
