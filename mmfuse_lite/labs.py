@@ -478,13 +478,14 @@ def describe_range(name: str, profile: str) -> str:
     seeds = ref["seeds"]
     lines = [f"The reference solution at the {profile!r} profile's sizes ({ref['steps']} steps), "
              f"seeds {', '.join(map(str, seeds))}, on the {lab.eval_split} split:"]
+    width = max(map(len, lab.arms))
     for arm in lab.arms:
         parts = []
         for key in lab.scores:
             lo, hi = min(ref["scores"][arm][key]), max(ref["scores"][arm][key])
             span = f"{lo:.3g}" if f"{lo:.3g}" == f"{hi:.3g}" else f"{lo:.3g} to {hi:.3g}"
             parts.append(f"{key} {span} {lab.units[key]}".rstrip())
-        lines.append(f"  {arm:12s} " + ", ".join(parts))
+        lines.append(f"  {arm:{width}s} " + ", ".join(parts))
     return "\n".join(lines)
 
 
@@ -535,7 +536,7 @@ def run_lab(fn, name: str, cfg) -> dict:
     _check_result(lab, result, data, lab.budget(cfg))
     print(f"your run ({cfg.profile} profile, seed {cfg.seed}):")
     for arm in lab.arms:
-        print(f"  {arm:12s} " + ", ".join(f"{k} {result[arm][k]:.3g} {lab.units[k]}".rstrip() for k in lab.scores))
+        print(f"  {arm:{max(map(len, lab.arms))}s} " + ", ".join(f"{k} {result[arm][k]:.3g} {lab.units[k]}".rstrip() for k in lab.scores))
     profile = cfg.profile if reference_range(name, cfg.profile) is not None else "ci"
     if reference_range(name, profile) is None:
         print(describe_range(name, cfg.profile))

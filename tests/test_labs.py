@@ -320,3 +320,42 @@ def test_the_finetune_rate_solution_quotes_the_json():
     scratch = live["values"]["test semantic Recall@1"]["scratch"]
     assert live["seeds"] == [0, 1, 2, 3, 4] and min(scratch) > max(one)
     assert f"({_span(scratch, 2)} in the live runs of section\n8.10, `ci` seeds 0–4)".replace("\n", " ") in text
+
+
+def test_a_score_about_the_training_data_is_checked_on_it_and_a_validation_curve_must_rise():
+    import torch
+    from mmfuse_lite.nn import load_vqgan
+    from mmfuse_lite.nn import temporal as TM
+    lab = labs.LABS["ch10-memorise"]
+    data = labs.lab_data("ch10-memorise", 16, 16, batch_size=8, width=8, seed=0)
+    torch.manual_seed(0)
+    models = {arm: TM.ClipClassifier(load_vqgan().quantizer.codebook.weight) for arm in lab.arms}
+    good = {arm: {"model": m, "history": {"loss": [4.0, 3.0, 2.0, 1.0]},
+                  "motion, training clips": labs._motion_accuracy(m, data.train),
+                  "motion, other clips": labs._motion_accuracy(m, data.eval)} for arm, m in models.items()}
+    assert labs._check_result(lab, good, data, lab.check_steps) == 13
+    wrong = {**good, "learned ids": {**good["learned ids"],
+                                     "motion, training clips": good["learned ids"]["motion, training clips"] + 0.5}}
+    with pytest.raises(ExerciseError, match=r"\[learned ids\].*on data.train, the split this score is about"):
+        labs._check_result(lab, wrong, data, lab.check_steps)
+    # a lab that keeps its best state on validation: its curve must rise in the short run only
+    val_lab = labs.LABS["ch8-finetune-lr"]
+    flat = {"loss": [0.3, 0.2, 0.2, 0.1]}
+    result = {arm: {"model": torch.nn.Linear(1, 1), "history": {"val": flat["loss"]}, "semantic R@1": 0.0}
+              for arm in val_lab.arms}
+    with pytest.raises(ExerciseError, match=r"validation score \('val'\) did not rise"):
+        labs._check_result(val_lab, result, data, val_lab.check_steps)
+
+
+def test_the_codebook_size_solution_quotes_the_json():
+    text = _solution("10_sound_and_motion.ipynb", "ch10-codebook")
+    entry = json.loads(labs.RANGES.read_text())["labs"]["ch10-codebook"]["ci"]
+    assert (entry["steps"], entry["n_train"], entry["n_eval"]) == (4000, 20000, 500) and "500 validation sounds" in text
+    big, small = ({k: _per_seed("ch10-codebook", "ci", arm, k) for k in ("error", "shape", "colour", "size", "note")}
+                  for arm in ("128 codes", "16 codes"))
+    assert f"from {_span(big['error'], 3)} to {_span(small['error'], 3)}".replace("0.019–0.019", "0.019") in text
+    assert all(big[k] == [1.0] * 3 for k in ("shape", "colour", "size", "note")) and "every note with 128 codes" in text
+    assert f"({_span(small['colour'], 3)} with 16 codes)" in text
+    assert f"timbre ({_span(small['shape'], 2)}) and loudness ({_span(small['size'], 2)})" in text
+    assert all(t < s for t, s in zip(small["shape"], small["size"])) and "timbre\na little more at every seed".replace("\n", " ") in text
+    assert f"{_span(small['note'], 2)} of the notes came through whole" in text
