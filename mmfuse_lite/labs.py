@@ -476,16 +476,28 @@ def describe_range(name: str, profile: str) -> str:
         return f"(no reference range measured for {name!r} at the {profile!r} profile yet)"
     lab = _lab(name)
     seeds = ref["seeds"]
-    lines = [f"The reference solution at the {profile!r} profile's sizes ({ref['steps']} steps), "
+    lines = [f"The reference solution at the {profile!r} profile's sizes ({ref['steps']} steps),",
              f"seeds {', '.join(map(str, seeds))}, on the {lab.eval_split} split:"]
     width = max(map(len, lab.arms))
+    rows = {}
     for arm in lab.arms:
         parts = []
         for key in lab.scores:
             lo, hi = min(ref["scores"][arm][key]), max(ref["scores"][arm][key])
             span = f"{lo:.3g}" if f"{lo:.3g}" == f"{hi:.3g}" else f"{lo:.3g} to {hi:.3g}"
             parts.append(f"{key} {span} {lab.units[key]}".rstrip())
-        lines.append(f"  {arm:{width}s} " + ", ".join(parts))
+        rows[arm] = parts
+    if all(len(f"  {arm:{width}s} " + ", ".join(parts)) <= 80 for arm, parts in rows.items()):
+        return "\n".join(lines + [f"  {arm:{width}s} " + ", ".join(parts) for arm, parts in rows.items()])
+    for arm, parts in rows.items():      # too wide for a narrow page: the scores under each arm
+        lines.append(f"  {arm}")
+        line = "   "
+        for part in parts:
+            if len(line) + len(part) > 78 and line.strip():
+                lines.append(line)
+                line = "   "
+            line += f" {part},"
+        lines.append(line.rstrip(","))
     return "\n".join(lines)
 
 
