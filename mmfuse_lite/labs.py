@@ -30,6 +30,7 @@ from .checks import describe
 from .exercises import ExerciseError, _call
 
 RANGES = seed_ranges.FILE
+CLIP_VQGAN = "vqgan_512"     # chapter 10's VQGAN (the image_to_sound card's), which codes its clips
 
 
 @dataclass(frozen=True)
@@ -333,7 +334,7 @@ def lab_data(name: str, n_train: int, n_eval: int, batch_size: int, width: int, 
             c = ShapesClips(s, n=n, seed=seed, max_objects=1)
             first = c.clips["colour"][:, 0]
             last = np.where(c.clips["change"][:, 0] == 1, c.clips["new_colour"][:, 0], first)
-            return {"codes": clip_codes(load_vqgan(), c.frames),
+            return {"codes": clip_codes(load_vqgan(CLIP_VQGAN), c.frames),
                     **{k: torch.from_numpy(c.clips[k][:, 0]) for k in ("motion", "change")},
                     "first": torch.from_numpy(first), "last": torch.from_numpy(last)}   # the object's colours
         return LabData(clips("train", n_train), clips(split, n_eval), split, batch_size, width, seed, device)

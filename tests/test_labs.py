@@ -329,7 +329,7 @@ def test_a_score_about_the_training_data_is_checked_on_it_and_a_validation_curve
     lab = labs.LABS["ch10-memorise"]
     data = labs.lab_data("ch10-memorise", 16, 16, batch_size=8, width=8, seed=0)
     torch.manual_seed(0)
-    models = {arm: TM.ClipClassifier(load_vqgan().quantizer.codebook.weight) for arm in lab.arms}
+    models = {arm: TM.ClipClassifier(load_vqgan(labs.CLIP_VQGAN).quantizer.codebook.weight) for arm in lab.arms}
     good = {arm: {"model": m, "history": {"loss": [4.0, 3.0, 2.0, 1.0]},
                   "motion, training clips": labs._motion_accuracy(m, data.train),
                   "motion, other clips": labs._motion_accuracy(m, data.eval)} for arm, m in models.items()}
@@ -359,3 +359,15 @@ def test_the_codebook_size_solution_quotes_the_json():
     assert f"timbre ({_span(small['shape'], 2)}) and loudness ({_span(small['size'], 2)})" in text
     assert all(t < s for t, s in zip(small["shape"], small["size"])) and "timbre\na little more at every seed".replace("\n", " ") in text
     assert f"{_span(small['note'], 2)} of the notes came through whole" in text
+
+
+def test_the_clip_labs_code_clips_with_chapter_10s_vqgan():
+    import nbformat
+    from mmfuse_lite import checkpoints
+    assert labs.CLIP_VQGAN == checkpoints.load_card(checkpoints.shipped("image_to_sound"))["config"]["vqgan"]
+    cells = nbformat.read(ROOT / "notebooks" / "10_sound_and_motion.ipynb", as_version=4).cells
+    clip_labs = [c.source for c in cells if c.cell_type == "code" and "check_lab(" in c.source
+                 and ('"ch10-memorise"' in c.source or '"ch10-colour"' in c.source)]
+    assert len(clip_labs) == 2
+    for src in clip_labs:      # the lab's codes and the lab function's codebook: one VQGAN
+        assert f'load_vqgan("{labs.CLIP_VQGAN}")' in src and "load_vqgan()" not in src
