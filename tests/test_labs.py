@@ -264,8 +264,9 @@ def test_the_memorise_solution_quotes_the_json():
     assert (entry["n_train"], entry["steps"]) == (1200, 400) and "1,200 training clips and 400 steps" in text
     s = {arm: {k: _per_seed("ch10-memorise", "ci", arm, k) for k in ("motion, training clips", "motion, other clips")}
          for arm in ("frozen codebook", "learned ids")}
-    assert s["learned ids"]["motion, training clips"] == [1.0] * 3 and "right on every training clip" in text
+    assert min(s["learned ids"]["motion, training clips"]) >= 0.998 and "right on 99.8% or more of its training clips" in text
     assert f"{_span(s['learned ids']['motion, other clips'], 2)} of the held-out ones" in text
+    assert max(s["learned ids"]["motion, other clips"]) <= 0.2 and "what\nguessing among five motions gets (0.2)".replace("\n", " ") in text
     assert f"reached {_span(s['frozen codebook']['motion, other clips'], 3)} on the" in text
 
 
@@ -307,8 +308,9 @@ def test_the_colour_solution_quotes_the_json():
     gain = [100 * d for d in _diffs("ch10-colour", "ci", "colour heads", "one label", "none or colour")]
     assert f"from\n{_span(s['one label'], 2)} to {_span(s['colour heads'], 2)}, by {min(gain):.0f} to {max(gain):.0f} points at every seed".replace("\n", " ") in text
     assert min(gain) > 0 and f"a gap of {min(gain):.0f} points at\nevery seed".replace("\n", " ") in text
-    assert all(u < o for u, o in zip(s["unpooled"], s["one label"]))
-    assert f"({_span(s['unpooled'], 2)}, below the one-label classifier at every seed)" in text
+    unpooled = [100 * d for d in _diffs("ch10-colour", "ci", "unpooled", "one label", "none or colour")]
+    assert sum(d > 0 for d in unpooled) == 3 and sum(d < 0 for d in unpooled) == 2
+    assert f"({_span(s['unpooled'], 2)}: within {max(map(abs, unpooled)):.1f} points of it\neither way, above it at three seeds and below it at two)".replace("\n", " ") in text
 
 
 def test_the_finetune_rate_solution_quotes_the_json():
