@@ -268,6 +268,9 @@ def test_the_memorise_solution_quotes_the_json():
     assert f"{_span(s['learned ids']['motion, other clips'], 2)} of the held-out ones" in text
     assert max(s["learned ids"]["motion, other clips"]) <= 0.2 and "what\nguessing among five motions gets (0.2)".replace("\n", " ") in text
     assert f"reached {_span(s['frozen codebook']['motion, other clips'], 3)} on the" in text
+    cpu = json.loads(labs.RANGES.read_text())["labs"]["ch10-memorise"]["cpu"]
+    assert (cpu["n_train"], cpu["steps"]) == (4000, 1200) and "(4,000 clips,\n1,200 steps)".replace("\n", " ") in text
+    assert f"it did too: {_span(cpu['scores']['learned ids']['motion, other clips'], 2)} held out" in text
 
 
 def test_the_cvae_and_critic_weight_solutions_quote_the_json():
