@@ -227,6 +227,10 @@ def _vqa_one_colour(model, data) -> float:
 VQGAN_SCORES = {"psnr": _report("psnr"), "sharpness": _report("sharpness"), "frechet": _report("frechet")}
 VQGAN_UNITS = {"psnr": "dB", "sharpness": "", "frechet": ""}
 
+# chapter 10.7's live run (its N_CLIPS, N_EVAL and CLIP_STEPS): clips to train on and to score, and steps
+_clip_sizes = lambda cfg: {"ci": (1200, 300), "cpu": (4000, 500)}.get(cfg.profile, (cfg.n_train, cfg.n_val))  # noqa: E731
+_clip_steps = lambda cfg: {"ci": 400, "cpu": 1200}.get(cfg.profile, 2 * cfg.steps)                          # noqa: E731
+
 LABS = {
     "ch2-batchnorm": Lab("ch2-batchnorm", ("with BN", "without BN"), {"psnr": _psnr}, {"psnr": "dB"}),
     "ch2-cvae-beta": Lab("ch2-cvae-beta", ("beta 16", "beta 1"), {k: _cvae_score(k) for k in ("colour", "shape", "position")},
@@ -285,13 +289,13 @@ LABS = {
                          {"motion, training clips": _motion_accuracy, "motion, other clips": _motion_accuracy},
                          {"motion, training clips": "", "motion, other clips": ""}, data="clips", check_steps=40,
                          check_n=192, check_eval=128, on_train=("motion, training clips",),
-                         sizes=lambda cfg: {"ci": (1200, 300), "cpu": (4000, 500)}.get(cfg.profile, (cfg.n_train, cfg.n_val)),
-                         budget=lambda cfg: {"ci": 400, "cpu": 1200}.get(cfg.profile, 2 * cfg.steps)),
+                         sizes=_clip_sizes,
+                         budget=_clip_steps),
     "ch10-colour": Lab("ch10-colour", ("one label", "colour heads", "unpooled"),
                        {"none or colour": _none_or_colour}, {"none or colour": ""}, data="clips", check_steps=40,
                        check_n=192, check_eval=128,
-                       sizes=lambda cfg: {"ci": (1200, 300), "cpu": (4000, 500)}.get(cfg.profile, (cfg.n_train, cfg.n_val)),
-                       budget=lambda cfg: {"ci": 400, "cpu": 1200}.get(cfg.profile, 2 * cfg.steps)),
+                       sizes=_clip_sizes,
+                       budget=_clip_steps),
     "ch6-sound": Lab("ch6-sound", ("text + sound", "image + text + sound"), {"accuracy": _accuracy},
                      {"accuracy": ""}, data="colour", budget=lambda cfg: cfg.steps * 3 // 8),
 }
